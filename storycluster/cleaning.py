@@ -1,0 +1,342 @@
+"""Strip scraper boilerplate and keyword spam from plain news text.
+
+Scraped articles arrive with debris around and inside the story: SEO keyword spam glued before the
+title, section labels ("US News"), photo captions with agency credits, share buttons, comment
+forms, newsletter prompts, "Also Read:" cross-links, author bios, polls, licence lines.
+:func:`clean_text` removes such lines and keeps every sentence of the article itself, in order,
+with its paragraph breaks.  It works on plain-text lines (no HTML) with no per-outlet rules:
+
+* a compact list of generic boilerplate patterns, each tagged with a kind (see :data:`KINDS`);
+* a keyword-spam detector (few distinct tokens, repeated n-grams, hardly any stop words) that also
+  cuts a spam run off the front of a real line;
+* line-level heuristics (length, stop words, sentence punctuation, capitalisation, links) that only
+  ever remove lines which are not sentences, so a real sentence ("He died.") always survives them.
+
+:func:`clean_text_with_report` also returns what was removed and why.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+from itertools import pairwise
+from typing import NamedTuple
+
+__all__ = ["KINDS", "CleaningReport", "RemovedLine", "clean_text", "clean_text_with_report"]
+
+#: Every ``kind`` a :class:`RemovedLine` can carry.
+KINDS: tuple[str, ...] = (
+    "keyword_spam", "navigation", "share", "comment", "newsletter", "cross_link", "caption",
+    "credit", "bio", "poll", "captcha", "ad", "other",
+)  # fmt: skip
+
+_STOP = frozenset((
+    "a", "about", "after", "all", "also", "an", "and", "any", "are", "as", "at", "be", "been",
+    "before", "but", "by", "can", "could", "did", "do", "does", "for", "from", "had", "has",
+    "have", "he", "her", "him", "his", "how", "i", "if", "in", "into", "is", "it", "its", "it's",
+    "last", "more", "most", "my", "no", "not", "of", "on", "or", "our", "out", "over", "said",
+    "says", "she", "so", "than", "that", "the", "their", "them", "then", "there", "these", "they",
+    "this", "those", "to", "up", "us", "was", "we", "were", "what", "when", "where", "which",
+    "while", "who", "will", "with", "would", "you", "your",
+))  # fmt: skip
+_SECTIONS = frozenset((
+    "news", "world", "local", "us", "uk", "national", "international", "politics", "business",
+    "economy", "markets", "sport", "sports", "opinion", "home", "entertainment", "lifestyle",
+    "health", "tech", "technology", "science", "crime", "video", "videos", "photos", "society",
+    "nation", "europe", "asia", "africa", "americas", "culture", "travel", "weather", "latest",
+    "trending", "metro",
+))  # fmt: skip
+_SOCIAL = (
+    r"(?:twitter|facebook|whatsapp|telegram|linkedin|pinterest|reddit|tumblr|pocket|instagram"
+    r"|youtube|google\+?|e-?mail|print|sms|messenger|flipboard|more)"
+)
+_NAME = r"(?-i:[A-Z])[\w.'\u2019-]*"  # a capitalised word of a person's or outlet's name
+# Checked in this order, first match wins; "^...$" alternatives only match whole lines.
+_RULES: dict[str, tuple[str, ...]] = {
+    "captcha": (
+        r"\bcaptcha\b|\bnot a robot\b|\bverify (?:that )?you(?:'|\u2019| a)re human\b",
+        r"\btype the (?:characters|code|text|words?)\b|\bsecurity code\b|^enter the code\b",
+    ),
+    "share": (
+        r"^(?:send|e-?mail) (?:this )?(?:(?:article|story|page) )?to a friend\b",
+        r"^(?:your name|your e-?mail(?: address)?|(?:friend|recipient)(?:'|\u2019)?s? e-?mail"
+        r"(?: address)?|recipients?|message|send|separate multiple (?:e-?mail )?addresses.*)\W*$",
+        rf"^share(?: this| on| via)?(?: (?:story|article|post|page))?(?:\W*{_SOCIAL})*\W*$",
+        rf"^{_SOCIAL}(?:\W+{_SOCIAL})*$|\bmdi-[a-z]|^like this:|^read or share\b",
+        r"^(?:stay up to date,?\s+)?follow\s+(?:us\b|@|(?-i:[A-Z]{2}))"
+        r".{0,60}\b(?:twitter|facebook|instagram|tiktok)\b",
+        r"^follow(?:\s+(?:us|@?[\w.]+))?\s*:?$|view image on twitter|\bretweets?\b.*\blikes?$",
+        r"^(?:tweet|pin it|print this|email this|copy link(?: copy)?)$",
+    ),
+    "comment": (
+        r"^(?:leave a (?:reply|comment)|(?:post|add) (?:a )?comment|cancel reply|notify of"
+        r"|inline feedbacks|view all comments|\d+\s+(?:pending\s+)?comments?|comments?|name"
+        r"|website|submit)\W*$",
+        r"email address will not be published|required fields are marked|save my name, email",
+        r"members can comment|log ?in to (?:comment|reply)|comments are closed",
+        r"^join the conversation\b|^have a question or comment about\b",
+    ),
+    "newsletter": (
+        r"\bsign up for\b.{0,60}\b(?:newsletters?|alerts)\b|\bsubscribe to (?:our|my)\b",
+        r"\bnewsletters?\b.{0,40}\binbox\b|\bbreaking news alerts\b|\bmanage newsletters\b",
+        r"(?:^|[,.:]\s*|\s(?=(?-i:D)))download (?:the|our) .{0,40}\bapp\b",
+        r"\bapp\b.{0,40}\b(?:iphone|android)\b|\bget alerts\b",
+        r"^subscribe\b",
+    ),
+    "caption": (
+        r"^(?:(?:file )?photo|image|picture|caption)\s*(?::|by\b|via\b|courtesy\b|credit\b)",
+        r"^(?:pictured\s*:|buy photo\b)|\bimage \d+ of\b",
+        r"\bcaption close\b|\bview full caption\b|\((?:ap |afp |file |[a-z]+ )?photo\b",
+        r"\S\s+credit:\s",
+    ),
+    "credit": (
+        r"^(?:credit|image credit|licen[cs]e)\s*:|\ball rights reserved\b|^\(?\u00a9",
+        r"^\W*(?:tm and\W+)?copyright\b\W*(?:\d{4}|(?-i:[A-Z]))",
+        r"\bcc by(?:-[a-z]+)*\s+\d|material may not be published|^information from:",
+        r"^contributing:|\bcontributed to this (?:report|story|article)\.?$",
+        r"(?:\b(?:reporters?|writers?|photographers?|staff)\b|'s |\u2019s )[^.]{0,60}"
+        r" contributed\.$",
+        r"^\((?:additional )?reporting by\b|^additional reporting by\b|^\W*with (?:news |wire )",
+    ),
+    "cross_link": (
+        r"^\W*(?:also read|read also|read more|read next|more from|more on|see also"
+        r"|related(?: \w+)?|recommended|you may also like|you might also like|latest news"
+        r"|top trending|trending(?: now)?|more videos?|previous story|next story|story|videos?"
+        r"|photos|pictures|watch|must read|don'?t miss|top stories|other news)\s*[:|>\u00bb]",
+        r"^related (?:stories|articles|coverage|content|posts|links|news)\b|^see also$",
+        r"^(?:read more|click here|more video|you may also be|what others are)\b",
+        r"^(?:more from|for more)\b[^.]{0,80}:$",
+    ),
+    "navigation": (
+        r"^(?:exit mobile version|skip to (?:main )?content|back to top|home|menu|search"
+        r"|prev(?:ious)?(?:\s+next)?|next|close|toggle navigation|main menu|jump to \w+"
+        r"|scroll down for video|enlarge)$",
+        r"^(?:tags|filed under|categories|topics)\s*:|^tagged\s[^.!?]*$",
+    ),
+    "ad": (
+        r"^(?:advertisement|advertise\b)\W*(?:\S+\W*){0,6}$|^(?:sponsored|promoted)(?: content)?$",
+        r"^this (?:news )?report is (?:made possible|brought to you) by\b",
+    ),
+    "other": (
+        r"^please enable javascript\b|^having trouble viewing the video\b|^[^\w]+$",
+        r"^(?:loading\s*(?:\.\.\.|\u2026)?\s*)+$",
+        r"^watch (?:the |this |latest |mobile )?(?:report|story|video)\b[^.!?,]{0,40}$",
+    ),
+    "bio": (
+        rf"^(?:contact|to reach)\s+(?:{_NAME}(?:\s+{_NAME})*|the (?:writer|reporter|author))\b"
+        r".{0,80}@",
+        r"^(?:e-?mail|twitter):\s*\S+$",
+    ),
+}
+_PATTERNS = tuple((kind, re.compile("|".join(rx), re.IGNORECASE)) for kind, rx in _RULES.items())
+# Widget debris glued before real text: a modal's close glyph, a video player's buttons.
+_PREFIXES = (
+    ("navigation", re.compile(r"^\u00d7\s+")),
+    ("ad", re.compile(r"^skip ad\b.*?\bx share\s+", re.IGNORECASE)),
+)
+_TIMESTAMP = re.compile(
+    r"^(?:(?:originally )?posted|published|updated|created)(?:\s+(?:on|at))?\s*(?::|\d|$)"
+    r"[\w\s,.:/|-]*$",
+    re.IGNORECASE,
+)
+_POLL_MARKER = re.compile(
+    r"^(?:view results|see results|show results|vote(?: now)?|total votes?.*)$", re.IGNORECASE
+)
+_BIO = re.compile(  # "Jane Doe is a news writer for ...", only tried at the end of the text
+    rf"^{_NAME}(?:\s+{_NAME}){{1,3}}\s+(?:is|was|has been)\s+(?:a|an|the)\b[^.]{{0,80}}?"
+    r"\b(?:writer|reporter|correspondent|editor|journalist|contributor|columnist|producer)\b"
+)
+_BYLINE = re.compile(rf"^[Bb][Yy]:?\s+{_NAME}(?:,?\s+(?:and\s+)?{_NAME}){{0,6}}")
+_AGENCY = re.compile(
+    r"\b(?:getty|shutterstock|reuters|afp|ap|epa(?:-efe)?|tass|sputnik|barcroft|alamy|istock\w*"
+    r"|sipa|xinhua|anadolu|pool|photo|images?|courtesy|via)\b",
+    re.IGNORECASE,
+)
+_CLOSERS = "\"'\u201d\u2019)\\]"
+_SENTENCE_END = re.compile(rf"(?:[.!?\u2026][{_CLOSERS}]*|[\"\u201d\u2019])$")
+_LAST_STOP = re.compile(rf"[.!?][{_CLOSERS}]*\s+(?=\S)")
+_WORD = re.compile(r"[^\W_]+(?:['\u2019-][^\W_]+)*")
+_LINK = re.compile(
+    r"^(?:https?://|www\.)\S+|^\S+@\S+\.\w+|^@\w+$|^\S+\.(?:com|org|net|ws|ly)(?:/\S*)?$"
+)
+_SPACE = re.compile(r"[\s\u200b\ufeff]+")
+
+
+@dataclass(frozen=True)
+class RemovedLine:
+    """A removed line, or the removed part of a line, and why (one of :data:`KINDS`)."""
+
+    text: str
+    kind: str
+
+
+class CleaningReport(NamedTuple):
+    """The cleaned text and the removals in document order; unpacks as ``(text, removed)``."""
+
+    text: str
+    removed: list[RemovedLine]
+
+    def counts(self) -> dict[str, int]:
+        """Number of removals per kind."""
+        return dict(Counter(r.kind for r in self.removed))
+
+
+@dataclass
+class _Line:
+    para: int
+    text: str
+    kind: str | None = None
+
+
+def _words(text: str) -> list[str]:
+    return [m.group().lower() for m in _WORD.finditer(text)]
+
+
+def _is_sentence(line: str) -> bool:
+    """Ends like a sentence and reads like prose (has a stop word): body text, never chrome."""
+    return bool(_SENTENCE_END.search(line)) and any(w in _STOP for w in _words(line))
+
+
+def _is_spam(words: list[str]) -> bool:
+    if len(words) < 8 or sum(w in _STOP for w in words) > 0.2 * len(words):
+        return False
+    if len(set(words)) <= 0.5 * len(words):
+        return True
+    return max(Counter(pairwise(words)).values()) >= 4
+
+
+def _split_spam(line: str) -> tuple[str, str]:
+    """Split ``line`` into (keyword-spam prefix, rest); either part may be empty."""
+    matches = list(_WORD.finditer(line))
+    words = [m.group().lower() for m in matches]
+    counts = Counter(words)
+    repeated = [i for i, w in enumerate(words) if counts[w] >= 3 and w not in _STOP]
+    if not repeated or not _is_spam(words[: repeated[-1] + 1]):
+        return "", line
+    cut = repeated[-1] + 1
+    if len(words) - cut < 4 or _is_spam(words[cut:]):
+        return line, ""
+    start = matches[cut].start()
+    return line[:start].strip(), line[start:].strip()
+
+
+def _credit_trailer(line: str) -> bool:
+    """A caption: text ending in a short photo/agency credit ("... in 2019. TASS / Barcroft")."""
+    ends = list(_LAST_STOP.finditer(line))
+    if not ends:
+        return False
+    trailer = line[ends[-1].end() :]
+    words = _words(trailer)
+    stops = [w for w in words if w in _STOP and w not in {"of", "and", "us"}]
+    return 0 < len(words) <= 15 and not stops and bool(_AGENCY.search(trailer))
+
+
+def _is_label(line: str) -> bool:
+    """Up to three capitalised words and no sentence punctuation: a section or widget label."""
+    tokens = line.split()
+    return (
+        0 < len(tokens) <= 3
+        and not _SENTENCE_END.search(line)
+        and not any(c.isdigit() for c in line)
+        and all(t[0].isupper() or t in {"&", "|", "/"} for t in tokens)
+    )
+
+
+def _classify(line: str) -> str | None:
+    """The kind of boilerplate ``line`` is by context-free rules, or None."""
+    for kind, pattern in _PATTERNS:
+        if pattern.search(line):
+            return kind
+    if _credit_trailer(line):
+        return "caption"
+    if _is_sentence(line):
+        return None
+    tokens = line.split()
+    links = sum(bool(_LINK.match(t.strip("()<>,;:"))) for t in tokens)
+    if links and sum(w in _STOP for w in _words(line)) <= 2 and len(tokens) <= 15:
+        return "bio" if "@" in line else "other"  # contact addresses / bare links
+    if _BYLINE.match(line) and len(tokens) <= 15:
+        return "credit"
+    if _TIMESTAMP.match(line):
+        return "other"
+    if line.count("|") >= 2 and all(len(part.split()) <= 4 for part in line.split("|")):
+        return "navigation"  # a menu: "Home | News | Sport"
+    if _is_label(line) and all(w in _SECTIONS for w in _words(line)):
+        return "navigation"
+    return None
+
+
+def _split_lines(text: str) -> list[_Line]:
+    """Normalise whitespace, split into paragraphs and lines, classify, cut glued prefixes."""
+    lines: list[_Line] = []
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    for p, para in enumerate(re.split(r"\n\s*\n", text)):
+        for raw in para.split("\n"):
+            spam, line = _split_spam(_SPACE.sub(" ", raw).strip())
+            if spam:
+                lines.append(_Line(p, spam, "keyword_spam"))
+            for kind, prefix in _PREFIXES:
+                if (m := prefix.match(line)) and m.end() < len(line):
+                    lines.append(_Line(p, m.group().strip(), kind))
+                    line = line[m.end() :]
+            if line:
+                lines.append(_Line(p, line, _classify(line)))
+    return lines
+
+
+def _mark_in_context(lines: list[_Line]) -> None:
+    """Polls, end-of-text bios and stray labels: rules that need the neighbouring lines."""
+    for i, line in enumerate(lines):  # "View Results" + the question (and options) before it
+        if line.kind is None and _POLL_MARKER.match(line.text):
+            line.kind = "poll"
+            for prev in reversed([x for x in lines[:i] if x.kind is None]):
+                if not prev.text.endswith("?") and (
+                    _is_sentence(prev.text) or len(prev.text.split()) > 6
+                ):
+                    break
+                prev.kind = "poll"
+                if prev.text.endswith("?"):
+                    break
+    for line in reversed([x for x in lines if x.kind is None][-5:]):
+        if _BIO.match(line.text):
+            line.kind = "bio"
+        elif _is_sentence(line.text):
+            break
+    kept = [x for x in lines if x.kind is None]
+    body = [i for i, x in enumerate(kept) if _is_sentence(x.text) and len(x.text.split()) >= 5]
+    if not body:
+        return
+    first, last = body[0], body[-1]
+    for i, line in enumerate(kept):
+        if not _is_label(line.text):
+            continue
+        # A label after the story, or before a headline-like line that precedes the story.
+        headline_follows = any(
+            not _is_sentence(x.text) and len(x.text.split()) >= 4 for x in kept[i + 1 : first]
+        )
+        if i > last or (i < first and headline_follows):
+            line.kind = "navigation"
+
+
+def clean_text_with_report(text: str) -> CleaningReport:
+    """Clean ``text`` like :func:`clean_text`; also return every removal with its kind."""
+    lines = _split_lines(text)
+    _mark_in_context(lines)
+    paragraphs: dict[int, list[str]] = {}
+    for line in lines:
+        if line.kind is None:
+            paragraphs.setdefault(line.para, []).append(line.text)
+    cleaned = "\n\n".join("\n".join(para) for para in paragraphs.values())
+    removed = [RemovedLine(x.text, x.kind) for x in lines if x.kind is not None]
+    return CleaningReport(cleaned, removed)
+
+
+def clean_text(text: str) -> str:
+    """Remove boilerplate lines and keyword spam from plain scraped news text.
+
+    Keeps every sentence of the article, in order.  Whitespace inside a line is collapsed; kept
+    lines of one paragraph are joined by a newline and kept paragraphs by a blank line, so
+    ``clean_text(clean_text(x)) == clean_text(x)``.
+    """
+    return clean_text_with_report(text).text

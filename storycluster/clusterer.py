@@ -1,0 +1,289 @@
+"""``StoryClusterer``: batch clustering of articles into events, scikit-learn style."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from .cleaning import clean_text
+from .clustering import average_linkage_labels, canonical_labels
+from .embedding import DEFAULT_MODEL, Embedder, SentenceTransformerEmbedder
+from .features import build_features
+from .io import as_articles
+from .models import Article, ClusteringResult, StoryCluster
+from .representatives import build_clusters
+from .similarity import SimilarityWeights, estimate_background, pair_scores
+from .text import embedding_text
+
+__all__ = ["StoryClusterer"]
+
+logger = logging.getLogger(__name__)
+
+
+class StoryClusterer:
+    """Cluster news articles into events: groups of articles that report one real-world happening.
+
+    Each pair of articles is scored on three kinds of evidence: the cosine of their dense
+    sentence embeddings (title and lead), the cosine of their TF-IDF vectors (title and body)
+    and the cosine of their entity vectors (capitalised words and numbers). Each cosine is
+    standardised against the two articles' background in the corpus, the three are averaged
+    with weights, and a penalty growing with ``log(1 + days apart)`` is subtracted. Average-linkage
+    clustering then keeps groups whose mean pair score is at least ``threshold``. An article that
+    fits nowhere is an event of its own: there is no outlier label.
+
+    Parameters
+    ----------
+    model:
+        A sentence-transformers model name or directory, or any object with an
+        ``encode(texts) -> ndarray`` method (see :class:`storycluster.Embedder`).
+    threshold:
+        Minimum mean pair score, in background standard deviations, inside an event. Higher
+        gives smaller, purer events.
+    dense_weight, lexical_weight, entity_weight:
+        Relative weights of the three kinds of evidence.
+    time_penalty:
+        Score subtracted per unit of ``log(1 + days apart)``; 0 ignores dates. Articles with
+        no date get no penalty.
+    clean:
+        Remove scraper debris (share buttons, comment forms, keyword spam, captions) from the
+        text before it is featurised; see :func:`storycluster.cleaning.clean_text`.
+    lead_chars:
+        Characters of the body embedded after the title.
+    max_chars:
+        Characters of title and body read by the lexical features. Longer texts are accepted
+        whole and read only this far, which bounds the cost of a pathological 5 MB page.
+    max_articles:
+        Largest input accepted; the similarity matrix needs ``4 * n**2`` bytes.
+    batch_size, show_progress_bar:
+        Passed to the embedding model; ``None`` shows a bar for 500 texts or more.
+    n_keywords:
+        Keywords kept per event.
+
+    Attributes
+    ----------
+    labels_ : ndarray of shape (n_articles,)
+        Index into ``clusters_`` of each article's event, in input order.
+    clusters_ : list of StoryCluster
+        Events, largest first (ties: smallest member id first).
+    result_ : ClusteringResult
+        ``clusters_`` and ``labels_`` together, with the article ids.
+    embeddings_ : ndarray of shape (n_articles, dim)
+        The dense embeddings used (computed or passed in).
+    cleaned_texts_ : list of str
+        The text each article was featurised with, after cleaning.
+
+    Examples
+    --------
+    >>> import storycluster as sc
+    >>> articles = sc.read_jsonl("data/sample/articles.jsonl")  # doctest: +SKIP
+    >>> model = sc.StoryClusterer().fit(articles)  # doctest: +SKIP
+    >>> model.clusters_[0].label  # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        *,
+        model: str | Embedder = DEFAULT_MODEL,
+        threshold: float = 4.0,
+        dense_weight: float = 0.25,
+        lexical_weight: float = 0.5,
+        entity_weight: float = 0.25,
+        time_penalty: float = 1.0,
+        clean: bool = True,
+        lead_chars: int = 400,
+        max_chars: int = 20_000,
+        max_articles: int = 20_000,
+        batch_size: int = 32,
+        show_progress_bar: bool | None = None,
+        n_keywords: int = 8,
+    ) -> None:
+        self.model = model
+        self.threshold = threshold
+        self.dense_weight = dense_weight
+        self.lexical_weight = lexical_weight
+        self.entity_weight = entity_weight
+        self.time_penalty = time_penalty
+        self.clean = clean
+        self.lead_chars = lead_chars
+        self.max_chars = max_chars
+        self.max_articles = max_articles
+        self.batch_size = batch_size
+        self.show_progress_bar = show_progress_bar
+        self.n_keywords = n_keywords
+
+    # -- parameters -------------------------------------------------------------------------
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """Constructor parameters, as scikit-learn's ``get_params``."""
+        return {name: getattr(self, name) for name in _PARAM_NAMES}
+
+    def set_params(self, **params: Any) -> StoryClusterer:
+        """Set constructor parameters, as scikit-learn's ``set_params``."""
+        for name, value in params.items():
+            if name not in _PARAM_NAMES:
+                raise ValueError(f"unknown parameter {name!r}; valid: {', '.join(_PARAM_NAMES)}")
+            setattr(self, name, value)
+        return self
+
+    def __repr__(self) -> str:
+        defaults = StoryClusterer()
+        changed = [
+            f"{name}={getattr(self, name)!r}"
+            for name in _PARAM_NAMES
+            if getattr(self, name) != getattr(defaults, name)
+        ]
+        return f"StoryClusterer({', '.join(changed)})"
+
+    def _validate_params(self) -> SimilarityWeights:
+        for name in ("dense_weight", "lexical_weight", "entity_weight", "time_penalty"):
+            value = getattr(self, name)
+            if not isinstance(value, (int, float)) or not np.isfinite(value) or value < 0:
+                raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
+        if self.dense_weight + self.lexical_weight + self.entity_weight <= 0:
+            raise ValueError("at least one of dense_weight, lexical_weight, entity_weight must be > 0")
+        if not isinstance(self.threshold, (int, float)) or not np.isfinite(self.threshold):
+            raise ValueError(f"threshold must be a finite number, got {self.threshold!r}")
+        for name in ("lead_chars", "max_chars", "max_articles", "batch_size", "n_keywords"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"{name} must be a positive int, got {value!r}")
+        return SimilarityWeights(
+            dense=self.dense_weight,
+            lexical=self.lexical_weight,
+            entity=self.entity_weight,
+            time_penalty=self.time_penalty,
+        )
+
+    def _embedder(self) -> Embedder:
+        if isinstance(self.model, str):
+            return SentenceTransformerEmbedder(
+                self.model, batch_size=self.batch_size, show_progress_bar=self.show_progress_bar
+            )
+        if isinstance(self.model, Embedder):
+            return self.model
+        raise TypeError(
+            f"model must be a model name, a directory or an object with encode(texts), "
+            f"got {type(self.model).__name__}"
+        )
+
+    # -- fitting ----------------------------------------------------------------------------
+
+    def fit(self, articles: Any, *, embeddings: np.ndarray | None = None) -> StoryClusterer:
+        """Cluster ``articles`` into events.
+
+        Parameters
+        ----------
+        articles:
+            A list of :class:`Article` or of dicts with the same fields, or a pandas DataFrame.
+        embeddings:
+            Optional precomputed ``(n_articles, dim)`` dense vectors, in input order; skips
+            the embedding model.
+
+        Returns
+        -------
+        self
+        """
+        weights = self._validate_params()
+        items = as_articles(articles)
+        _check_input(items, self.max_articles)
+        prepared = [self._prepare(article) for article in items]
+        if embeddings is None:
+            texts = [embedding_text(article, self.lead_chars) for article in prepared]
+            dense = self._embedder().encode(texts)
+        else:
+            dense = _check_embeddings(embeddings, len(items))
+        features = build_features(prepared, dense, max_chars=self.max_chars)
+        background = estimate_background(features)
+        everything = np.arange(len(items))
+        scores = pair_scores(features, background, everything, everything, weights)
+        labels = canonical_labels(
+            average_linkage_labels(scores, float(self.threshold)), [a.id for a in items]
+        )
+        clusters = build_clusters(items, labels, features, scores, n_keywords=self.n_keywords)
+        self.labels_ = labels
+        self.clusters_ = clusters
+        self.result_ = ClusteringResult(
+            clusters=clusters, article_ids=[a.id for a in items], labels=labels.tolist()
+        )
+        self.embeddings_ = dense
+        self.cleaned_texts_ = [article.text or "" for article in prepared]
+        logger.info("clustered %d articles into %d events", len(items), len(clusters))
+        return self
+
+    def fit_predict(self, articles: Any, *, embeddings: np.ndarray | None = None) -> np.ndarray:
+        """Fit and return ``labels_``."""
+        return self.fit(articles, embeddings=embeddings).labels_
+
+    def _prepare(self, article: Article) -> Article:
+        """The article as the features see it: body cut at ``max_chars`` and cleaned."""
+        text = (article.text or "")[: self.max_chars]
+        if self.clean and text:
+            cleaned = clean_text(text)
+            # Never clean an article into nothing: keep the raw text if only debris was left.
+            if cleaned.strip() or (article.title or "").strip():
+                text = cleaned
+        if text == article.text:
+            return article
+        return article.model_copy(update={"text": text})
+
+    @property
+    def events_(self) -> list[StoryCluster]:
+        """Alias of ``clusters_``."""
+        return self.clusters_
+
+
+_PARAM_NAMES = (
+    "model",
+    "threshold",
+    "dense_weight",
+    "lexical_weight",
+    "entity_weight",
+    "time_penalty",
+    "clean",
+    "lead_chars",
+    "max_chars",
+    "max_articles",
+    "batch_size",
+    "show_progress_bar",
+    "n_keywords",
+)
+
+
+def _check_input(articles: Sequence[Article], max_articles: int) -> None:
+    if not articles:
+        raise ValueError("no articles to cluster: pass at least one article")
+    if len(articles) > max_articles:
+        raise ValueError(
+            f"{len(articles)} articles exceed max_articles={max_articles}: the batch clusterer "
+            "holds an n x n similarity matrix; raise max_articles if you have the memory "
+            f"(about {4 * len(articles) ** 2 / 1e9:.1f} GB here)"
+        )
+    seen: dict[str, int] = {}
+    duplicates: list[str] = []
+    for position, article in enumerate(articles):
+        if article.id in seen:
+            duplicates.append(f"{article.id!r} (positions {seen[article.id]} and {position})")
+        else:
+            seen[article.id] = position
+    if duplicates:
+        shown = ", ".join(duplicates[:10])
+        more = f" and {len(duplicates) - 10} more" if len(duplicates) > 10 else ""
+        raise ValueError(f"duplicate article ids: {shown}{more}; ids must be unique")
+
+
+def _check_embeddings(embeddings: Any, n: int) -> np.ndarray:
+    array = np.asarray(embeddings)
+    if array.ndim != 2 or array.shape[0] != n:
+        raise ValueError(f"embeddings must have shape ({n}, dim), got {array.shape}")
+    if not np.issubdtype(array.dtype, np.number):
+        raise TypeError(f"embeddings must be numeric, got dtype {array.dtype}")
+    array = array.astype(np.float32)
+    if not np.isfinite(array).all():
+        raise ValueError("embeddings contain NaN or infinite values")
+    norms = np.linalg.norm(array, axis=1, keepdims=True)
+    if (norms == 0).any():
+        raise ValueError("embeddings contain an all-zero row")
+    return array / norms

@@ -1,0 +1,86 @@
+"""Per-article feature arrays: dense embedding, lexical TF-IDF, entity TF-IDF and timestamp.
+
+The lexical and entity vocabularies and their IDF are fitted on the articles being clustered, so
+that a word shared by most of a corpus (every article in a set about shootings says "police")
+weighs little and a rare name weighs a lot.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import sparse
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from .models import Article
+from .text import entity_tokens, lexical_text
+
+__all__ = ["ArticleFeatures", "build_features", "days_since_epoch"]
+
+#: Below this many articles, words shared by most documents are kept: with a handful of
+#: articles "most" may be just two, which is exactly what an event looks like.
+_MIN_DOCS_FOR_MAX_DF = 50
+_MAX_DF = 0.5
+_SECONDS_PER_DAY = 86_400.0
+
+
+@dataclass(frozen=True)
+class ArticleFeatures:
+    """Feature arrays for ``n`` articles, row ``i`` describing article ``i``."""
+
+    dense: np.ndarray
+    """``(n, dim)`` float32, rows L2-normalised."""
+    lexical: sparse.csr_matrix
+    """``(n, vocabulary)`` TF-IDF of title and body, rows L2-normalised."""
+    entities: sparse.csr_matrix
+    """``(n, entity vocabulary)`` TF-IDF of capitalised tokens and numbers, rows L2-normalised."""
+    days: np.ndarray
+    """``(n,)`` float64 days since the Unix epoch, NaN where the date is unknown."""
+    vocabulary: np.ndarray
+    """Terms of the lexical columns, for keywords."""
+
+    def __len__(self) -> int:
+        return int(self.dense.shape[0])
+
+
+def days_since_epoch(articles: Sequence[Article]) -> np.ndarray:
+    """Publication times as float days since 1970-01-01 UTC; NaN where unknown."""
+    return np.array(
+        [
+            article.published_at.timestamp() / _SECONDS_PER_DAY
+            if article.published_at is not None
+            else math.nan
+            for article in articles
+        ],
+        dtype=np.float64,
+    )
+
+
+def _tfidf(texts: Sequence[str], **options: object) -> tuple[sparse.csr_matrix, np.ndarray]:
+    max_df = _MAX_DF if len(texts) >= _MIN_DOCS_FOR_MAX_DF else 1.0
+    vectorizer = TfidfVectorizer(sublinear_tf=True, max_df=max_df, dtype=np.float32, **options)
+    try:
+        matrix = vectorizer.fit_transform(texts)
+    except ValueError:
+        # Every text was empty or only stop words: no lexical evidence at all.
+        return sparse.csr_matrix((len(texts), 0), dtype=np.float32), np.array([], dtype=object)
+    return sparse.csr_matrix(matrix), vectorizer.get_feature_names_out()
+
+
+def build_features(
+    articles: Sequence[Article], dense: np.ndarray, *, max_chars: int
+) -> ArticleFeatures:
+    """Fit the lexical and entity vocabularies on ``articles`` and stack all features."""
+    texts = [lexical_text(article, max_chars) for article in articles]
+    lexical, vocabulary = _tfidf(texts, stop_words="english")
+    entities, _ = _tfidf([entity_tokens(text) for text in texts], token_pattern=r"\S+")
+    return ArticleFeatures(
+        dense=dense,
+        lexical=lexical,
+        entities=entities,
+        days=days_since_epoch(articles),
+        vocabulary=vocabulary,
+    )

@@ -1,0 +1,104 @@
+"""Turn a partition into ``StoryCluster`` objects: representative, members, keywords, label."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+
+import numpy as np
+
+from .features import ArticleFeatures
+from .models import Article, ClusterMember, StoryCluster
+
+__all__ = ["build_clusters", "story_id"]
+
+_LABEL_CHARS = 120
+
+
+def story_id(member_ids: Sequence[str]) -> str:
+    """A stable event id: the same set of member ids always gives the same id."""
+    digest = hashlib.blake2b("\x1f".join(sorted(member_ids)).encode("utf-8"), digest_size=8)
+    return f"ev_{digest.hexdigest()}"
+
+
+def _keywords(features: ArticleFeatures, members: np.ndarray, corpus_mean: np.ndarray, k: int) -> list[str]:
+    """Terms that weigh more in the event than in the corpus at large."""
+    if features.vocabulary.size == 0:
+        return []
+    event_mean = np.asarray(features.lexical[members].mean(axis=0)).ravel()
+    lift = event_mean - corpus_mean
+    top = np.argsort(-lift, kind="stable")[:k]
+    return [str(features.vocabulary[t]) for t in top if lift[t] > 0]
+
+
+def _representative(members: np.ndarray, scores: np.ndarray, articles: Sequence[Article]) -> int:
+    """The member most similar on average to the others; ties go to the earliest, then lowest id."""
+    if members.size == 1:
+        return int(members[0])
+    block = scores[np.ix_(members, members)].astype(np.float64)
+    np.fill_diagonal(block, 0.0)
+    centrality = block.sum(axis=1) / (members.size - 1)
+
+    def sort_key(position: int) -> tuple[float, float, str]:
+        article = articles[members[position]]
+        published = article.published_at.timestamp() if article.published_at else float("inf")
+        return (-round(float(centrality[position]), 9), published, article.id)
+
+    return int(members[min(range(members.size), key=sort_key)])
+
+
+def _label(article: Article) -> str:
+    text = (article.title or article.text or "").strip().splitlines()[0]
+    return text if len(text) <= _LABEL_CHARS else text[: _LABEL_CHARS - 1].rstrip() + "…"
+
+
+def build_clusters(
+    articles: Sequence[Article],
+    labels: np.ndarray,
+    features: ArticleFeatures,
+    scores: np.ndarray,
+    *,
+    n_keywords: int = 8,
+) -> list[StoryCluster]:
+    """One ``StoryCluster`` per label ``0..k-1`` (labels must already be canonical)."""
+    corpus_mean = (
+        np.asarray(features.lexical.mean(axis=0)).ravel() if features.vocabulary.size else np.array([])
+    )
+    clusters: list[StoryCluster] = []
+    for label in range(int(labels.max()) + 1 if labels.size else 0):
+        members = np.flatnonzero(labels == label)
+        rep = _representative(members, scores, articles)
+        centroid = features.dense[members].mean(axis=0)
+        centroid /= max(float(np.linalg.norm(centroid)), 1e-12)
+        similarity = features.dense[members] @ centroid
+        order = sorted(
+            range(members.size),
+            key=lambda p: (members[p] != rep, -float(similarity[p]), articles[members[p]].id),
+        )
+        cluster_members = [
+            ClusterMember(
+                article_id=articles[members[p]].id,
+                title=articles[members[p]].title,
+                source=articles[members[p]].source,
+                url=articles[members[p]].url,
+                published_at=articles[members[p]].published_at,
+                similarity=round(float(similarity[p]), 6),
+                is_representative=bool(members[p] == rep),
+            )
+            for p in order
+        ]
+        dates = [m.published_at for m in cluster_members if m.published_at is not None]
+        clusters.append(
+            StoryCluster(
+                id=story_id([m.article_id for m in cluster_members]),
+                size=len(cluster_members),
+                representative=articles[rep],
+                members=cluster_members,
+                first_published=min(dates, default=None),
+                last_published=max(dates, default=None),
+                sources=sorted({m.source for m in cluster_members if m.source}),
+                keywords=_keywords(features, members, corpus_mean, n_keywords),
+                label=_label(articles[rep]),
+            )
+        )
+    return clusters

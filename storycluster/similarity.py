@@ -1,0 +1,127 @@
+"""One event similarity for a pair of articles, shared by batch and streaming clustering.
+
+Each kind of evidence (dense cosine, lexical TF-IDF cosine, entity TF-IDF cosine) is put on a
+common scale first: how many standard deviations a pair's similarity lies above what each of
+the two articles typically scores against the rest of the corpus (its *background*). Raw cosines
+are not comparable across corpora (long articles share more words than headlines, a corpus of
+shootings is all alike to a sentence model), standardised ones are: an event is a group of
+articles that are far more alike than their background. The standardised scores are averaged
+with weights, and a penalty that grows with the log of the time gap is subtracted.
+
+For small corpora the background is shrunk towards typical values measured on news sets, so
+that two articles alone still get a sensible score.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import sparse
+
+from .features import ArticleFeatures
+
+__all__ = ["Background", "SimilarityWeights", "estimate_background", "pair_scores"]
+
+# Typical (mean, standard deviation) of each cosine over unrelated article pairs, measured on
+# news corpora with all-MiniLM-L6-v2 and the default TF-IDF; used as the prior of the shrinkage.
+_PRIOR_MEAN = np.array([0.15, 0.03, 0.02])
+_PRIOR_SD = np.array([0.12, 0.035, 0.04])
+#: The prior counts as this many observed background pairs.
+_PRIOR_WEIGHT = 20.0
+_MIN_SD = 1e-3
+
+
+@dataclass(frozen=True)
+class SimilarityWeights:
+    """Weights of the evidence and the time penalty in the event similarity."""
+
+    dense: float = 0.25
+    lexical: float = 0.5
+    entity: float = 0.25
+    time_penalty: float = 1.0
+    """Score subtracted per unit of ``log(1 + days apart)``; 0 ignores time."""
+
+    def as_array(self) -> np.ndarray:
+        weights = np.array([self.dense, self.lexical, self.entity], dtype=np.float64)
+        return weights / weights.sum()
+
+
+@dataclass(frozen=True)
+class Background:
+    """Per-article background mean and standard deviation of each cosine, shape ``(3, n)``."""
+
+    mean: np.ndarray
+    sd: np.ndarray
+
+
+def _cosines(features: ArticleFeatures, rows: np.ndarray, cols: np.ndarray) -> list[np.ndarray]:
+    """Dense, lexical and entity cosines between ``rows`` and ``cols``, each ``(len(rows), len(cols))``."""
+    out = [features.dense[rows] @ features.dense[cols].T]
+    for matrix in (features.lexical, features.entities):
+        block = matrix[rows] @ matrix[cols].T
+        out.append(np.asarray(block.toarray() if sparse.issparse(block) else block))
+    return [np.asarray(block, dtype=np.float32) for block in out]
+
+
+def estimate_background(
+    features: ArticleFeatures, *, sample_size: int = 2000, seed: int = 0, block: int = 2048
+) -> Background:
+    """Background statistics of every article against a fixed random sample of the corpus.
+
+    With ``n <= sample_size + 1`` every other article is used; above, a seeded sample keeps the
+    cost linear in ``n``.
+    """
+    n = len(features)
+    if n > sample_size + 1:
+        sample = np.sort(np.random.default_rng(seed).choice(n, size=sample_size, replace=False))
+    else:
+        sample = np.arange(n)
+    sums = np.zeros((3, n))
+    squares = np.zeros((3, n))
+    counts = np.zeros(n)
+    is_sampled = np.zeros(n, dtype=bool)
+    is_sampled[sample] = True
+    for start in range(0, n, block):
+        rows = np.arange(start, min(start + block, n))
+        for k, cos in enumerate(_cosines(features, rows, sample)):
+            cos = cos.astype(np.float64)
+            # Leave out each article's similarity to itself.
+            self_hits = np.nonzero(is_sampled[rows])[0]
+            if self_hits.size:
+                positions = np.searchsorted(sample, rows[self_hits])
+                cos[self_hits, positions] = np.nan
+            sums[k, rows] = np.nansum(cos, axis=1)
+            squares[k, rows] = np.nansum(cos**2, axis=1)
+        counts[rows] = sample.size - is_sampled[rows]
+    observed = np.maximum(counts, 1.0)
+    mean_obs = sums / observed
+    var_obs = np.maximum(squares / observed - mean_obs**2, 0.0)
+    weight = counts / (counts + _PRIOR_WEIGHT)
+    mean = weight * mean_obs + (1 - weight) * _PRIOR_MEAN[:, None]
+    var = weight * var_obs + (1 - weight) * _PRIOR_SD[:, None] ** 2
+    return Background(mean=mean, sd=np.maximum(np.sqrt(var), _MIN_SD))
+
+
+def pair_scores(
+    features: ArticleFeatures,
+    background: Background,
+    rows: np.ndarray,
+    cols: np.ndarray,
+    weights: SimilarityWeights,
+) -> np.ndarray:
+    """Event similarity between articles ``rows`` and ``cols``: a ``(len(rows), len(cols))`` array.
+
+    Higher is more alike; the scale is in background standard deviations.
+    """
+    w = weights.as_array()
+    score = np.zeros((rows.size, cols.size), dtype=np.float32)
+    for k, cos in enumerate(_cosines(features, rows, cols)):
+        mean = (background.mean[k, rows][:, None] + background.mean[k, cols][None, :]) / 2
+        sd = np.sqrt((background.sd[k, rows][:, None] ** 2 + background.sd[k, cols][None, :] ** 2) / 2)
+        score += (w[k] * (cos - mean) / sd).astype(np.float32)
+    if weights.time_penalty:
+        gap = np.abs(features.days[rows][:, None] - features.days[cols][None, :])
+        penalty = weights.time_penalty * np.log1p(np.nan_to_num(gap, nan=0.0))
+        score -= penalty.astype(np.float32)
+    return score

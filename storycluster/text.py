@@ -1,0 +1,50 @@
+"""Which text of an article each feature reads.
+
+Titles and leads carry most of the event signal and are cheap to embed; the lexical features
+read the body too, up to a cap, so that one huge page cannot dominate the cost.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .models import Article
+
+__all__ = ["body_text", "embedding_text", "entity_tokens", "lexical_text"]
+
+# Capitalised words (names, places, organisations) and numbers (counts, scores, ages, years):
+# the tokens that tell one shooting or one earthquake from another of the same kind.
+_ENTITY_PATTERN = re.compile(r"\b(?:[A-Z][a-zA-Z'’\-]+|\d[\d,.:]*)\b")
+
+
+def body_text(article: Article) -> str:
+    """The article's text without a leading copy of its title."""
+    title = (article.title or "").strip()
+    text = (article.text or "").strip()
+    if title and text.startswith(title):
+        text = text[len(title) :].lstrip(" .:-\n")
+    return text
+
+
+def embedding_text(article: Article, lead_chars: int) -> str:
+    """Title and the first ``lead_chars`` characters of the body, the input of the dense model."""
+    title = (article.title or "").strip()
+    lead = body_text(article)[:lead_chars].strip()
+    if not title:
+        return lead
+    if not lead:
+        return title
+    return f"{title}. {lead}"
+
+
+def lexical_text(article: Article, max_chars: int) -> str:
+    """Title and body, cut at ``max_chars`` characters, the input of the lexical features."""
+    title = (article.title or "").strip()
+    body = body_text(article)
+    joined = f"{title}\n{body}" if title else body
+    return joined[:max_chars]
+
+
+def entity_tokens(text: str) -> str:
+    """Capitalised tokens and numbers of ``text``, lower-cased and space-joined."""
+    return " ".join(token.lower() for token in _ENTITY_PATTERN.findall(text))
