@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
+from .cache import CachedEmbedder
 from .cleaning import clean_text
 from .clustering import average_linkage_labels, canonical_labels
 from .embedding import DEFAULT_MODEL, Embedder, SentenceTransformerEmbedder
@@ -61,6 +63,10 @@ class StoryClusterer:
         Passed to the embedding model; ``None`` shows a bar for 500 texts or more.
     n_keywords:
         Keywords kept per event.
+    cache:
+        Embedding cache for named models: ``True`` (default) keeps vectors in
+        :func:`storycluster.cache.default_cache_dir` (``$STORYCLUSTER_CACHE`` or
+        ``~/.cache/storycluster``), a path keeps them there, ``False`` embeds every time.
 
     Attributes
     ----------
@@ -99,6 +105,7 @@ class StoryClusterer:
         batch_size: int = 32,
         show_progress_bar: bool | None = None,
         n_keywords: int = 8,
+        cache: bool | str | os.PathLike[str] = True,
     ) -> None:
         self.model = model
         self.threshold = threshold
@@ -113,6 +120,7 @@ class StoryClusterer:
         self.batch_size = batch_size
         self.show_progress_bar = show_progress_bar
         self.n_keywords = n_keywords
+        self.cache = cache
 
     # -- parameters -------------------------------------------------------------------------
 
@@ -143,7 +151,9 @@ class StoryClusterer:
             if not isinstance(value, (int, float)) or not np.isfinite(value) or value < 0:
                 raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
         if self.dense_weight + self.lexical_weight + self.entity_weight <= 0:
-            raise ValueError("at least one of dense_weight, lexical_weight, entity_weight must be > 0")
+            raise ValueError(
+                "at least one of dense_weight, lexical_weight, entity_weight must be > 0"
+            )
         if not isinstance(self.threshold, (int, float)) or not np.isfinite(self.threshold):
             raise ValueError(f"threshold must be a finite number, got {self.threshold!r}")
         for name in ("lead_chars", "max_chars", "max_articles", "batch_size", "n_keywords"):
@@ -159,9 +169,13 @@ class StoryClusterer:
 
     def _embedder(self) -> Embedder:
         if isinstance(self.model, str):
-            return SentenceTransformerEmbedder(
+            embedder = SentenceTransformerEmbedder(
                 self.model, batch_size=self.batch_size, show_progress_bar=self.show_progress_bar
             )
+            if self.cache is False:
+                return embedder
+            cache_dir = None if self.cache is True else self.cache
+            return CachedEmbedder(embedder, cache_dir=cache_dir)
         if isinstance(self.model, Embedder):
             return self.model
         raise TypeError(
@@ -249,6 +263,7 @@ _PARAM_NAMES = (
     "batch_size",
     "show_progress_bar",
     "n_keywords",
+    "cache",
 )
 
 

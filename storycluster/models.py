@@ -81,7 +81,9 @@ class Article(BaseModel):
     @model_validator(mode="after")
     def _has_content(self) -> Article:
         if not (self.title or "").strip() and not (self.text or "").strip():
-            raise ValueError("article has neither a title nor a text: at least one must be non-empty")
+            raise ValueError(
+                "article has neither a title nor a text: at least one must be non-empty"
+            )
         return self
 
     @property

@@ -21,7 +21,9 @@ def story_id(member_ids: Sequence[str]) -> str:
     return f"ev_{digest.hexdigest()}"
 
 
-def _keywords(features: ArticleFeatures, members: np.ndarray, corpus_mean: np.ndarray, k: int) -> list[str]:
+def _keywords(
+    features: ArticleFeatures, members: np.ndarray, corpus_mean: np.ndarray, k: int
+) -> list[str]:
     """Terms that weigh more in the event than in the corpus at large."""
     if features.vocabulary.size == 0:
         return []
@@ -62,7 +64,9 @@ def build_clusters(
 ) -> list[StoryCluster]:
     """One ``StoryCluster`` per label ``0..k-1`` (labels must already be canonical)."""
     corpus_mean = (
-        np.asarray(features.lexical.mean(axis=0)).ravel() if features.vocabulary.size else np.array([])
+        np.asarray(features.lexical.mean(axis=0)).ravel()
+        if features.vocabulary.size
+        else np.array([])
     )
     clusters: list[StoryCluster] = []
     for label in range(int(labels.max()) + 1 if labels.size else 0):

@@ -8,8 +8,11 @@ shootings is all alike to a sentence model), standardised ones are: an event is 
 articles that are far more alike than their background. The standardised scores are averaged
 with weights, and a penalty that grows with the log of the time gap is subtracted.
 
-For small corpora the background is shrunk towards typical values measured on news sets, so
-that two articles alone still get a sensible score.
+The background is shrunk towards typical values measured on news sets, with the prior counting
+as 1,000 observed pairs. Without it, a small corpus made of a few topics (each article's row is
+then dominated by its own event and topic) inflates the background and splits every event: on a
+95-article sample of six ECB+ topics, B-cubed F1 falls from 0.97 to 0.29. With it, small and
+large corpora share one threshold.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ __all__ = ["Background", "SimilarityWeights", "estimate_background", "pair_score
 _PRIOR_MEAN = np.array([0.15, 0.03, 0.02])
 _PRIOR_SD = np.array([0.12, 0.035, 0.04])
 #: The prior counts as this many observed background pairs.
-_PRIOR_WEIGHT = 20.0
+_PRIOR_WEIGHT = 1000.0
 _MIN_SD = 1e-3
 
 
@@ -118,7 +121,9 @@ def pair_scores(
     score = np.zeros((rows.size, cols.size), dtype=np.float32)
     for k, cos in enumerate(_cosines(features, rows, cols)):
         mean = (background.mean[k, rows][:, None] + background.mean[k, cols][None, :]) / 2
-        sd = np.sqrt((background.sd[k, rows][:, None] ** 2 + background.sd[k, cols][None, :] ** 2) / 2)
+        sd = np.sqrt(
+            (background.sd[k, rows][:, None] ** 2 + background.sd[k, cols][None, :] ** 2) / 2
+        )
         score += (w[k] * (cos - mean) / sd).astype(np.float32)
     if weights.time_penalty:
         gap = np.abs(features.days[rows][:, None] - features.days[cols][None, :])

@@ -1,0 +1,31 @@
+# Two commands do all set-up on a fresh machine:
+#   make demo   create .venv, install, cluster the shipped sample and print its events
+#   make test   create .venv, install, run the test suite
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint bench clean-venv
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt "torch==2.13.0"
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev]"
+	touch $(STAMP)
+
+demo: $(STAMP)
+	HF_HUB_OFFLINE=1 $(BIN)/storycluster cluster data/sample/articles.jsonl -o out/sample_assignments.jsonl --top 12
+	HF_HUB_OFFLINE=1 $(BIN)/storycluster evaluate data/sample/articles.jsonl --quiet
+
+test: $(STAMP)
+	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest
+	$(BIN)/ruff check storycluster tests
+
+lint: $(STAMP)
+	$(BIN)/ruff check storycluster tests
+	$(BIN)/ruff format --check storycluster tests
+
+clean-venv:
+	rm -rf $(VENV)

@@ -1,0 +1,183 @@
+"""Command line: ``storycluster cluster``, ``storycluster evaluate``, ``storycluster clean``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections import Counter
+from collections.abc import Sequence
+
+from .models import Article, StoryCluster
+
+__all__ = ["main"]
+
+
+def _add_clusterer_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("input", help="articles as JSONL (id, title, text, published_at, ...)")
+    parser.add_argument(
+        "--model", default=None, help="sentence-transformers model name or directory"
+    )
+    parser.add_argument(
+        "--threshold", type=float, default=None, help="event threshold (default 4.0)"
+    )
+    parser.add_argument("--no-clean", action="store_true", help="do not strip scraper debris")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def _clusterer(args: argparse.Namespace):
+    from .clusterer import StoryClusterer
+
+    options: dict[str, object] = {"clean": not args.no_clean}
+    if args.model is not None:
+        options["model"] = args.model
+    if args.threshold is not None:
+        options["threshold"] = args.threshold
+    if args.quiet:
+        options["show_progress_bar"] = False
+    return StoryClusterer(**options)
+
+
+def _shorten(text: str, width: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def format_events(clusters: Sequence[StoryCluster], top: int) -> str:
+    """A plain-text table of the ``top`` largest events."""
+    lines = [f"{'size':>4}  {'event id':<19}  {'dates':<23}  label / keywords"]
+    for cluster in clusters[:top]:
+        dates = ""
+        if cluster.first_published and cluster.last_published:
+            first, last = cluster.first_published.date(), cluster.last_published.date()
+            dates = str(first) if first == last else f"{first}..{last}"
+        lines.append(
+            f"{cluster.size:>4}  {cluster.id:<19}  {dates:<23}  {_shorten(cluster.label, 70)}"
+        )
+        if cluster.keywords:
+            lines.append(f"{'':>4}  {'':<19}  {'':<23}  [{', '.join(cluster.keywords[:6])}]")
+    singletons = sum(1 for cluster in clusters if cluster.size == 1)
+    lines.append(f"{len(clusters)} events ({singletons} of a single article)")
+    return "\n".join(lines)
+
+
+def _cmd_cluster(args: argparse.Namespace) -> int:
+    from .io import read_jsonl, write_assignments_jsonl, write_clusters_jsonl
+
+    articles = read_jsonl(args.input)
+    started = time.perf_counter()
+    model = _clusterer(args).fit(articles)
+    elapsed = time.perf_counter() - started
+    print(f"{len(articles)} articles -> {len(model.clusters_)} events in {elapsed:.1f} s")
+    print(format_events(model.clusters_, args.top))
+    if args.output:
+        write_assignments_jsonl(model.result_, articles, args.output)
+        print(f"wrote one line per article to {args.output}")
+    if args.events:
+        write_clusters_jsonl(model.clusters_, args.events)
+        print(f"wrote one line per event to {args.events}")
+    return 0
+
+
+def _gold_labels(articles: Sequence[Article], field: str) -> list[str]:
+    missing = [a.id for a in articles if a.metadata.get(field) is None]
+    if missing:
+        shown = ", ".join(repr(i) for i in missing[:5])
+        raise SystemExit(
+            f"error: {len(missing)} articles have no {field!r} label (e.g. {shown}); "
+            "use --label-field to name the field that holds the gold event"
+        )
+    return [str(a.metadata[field]) for a in articles]
+
+
+def _cmd_evaluate(args: argparse.Namespace) -> int:
+    from .evaluation import evaluate
+    from .io import read_jsonl
+
+    articles = read_jsonl(args.input)
+    gold = _gold_labels(articles, args.label_field)
+    started = time.perf_counter()
+    model = _clusterer(args).fit(articles)
+    elapsed = time.perf_counter() - started
+    report = evaluate(model.labels_, gold)
+    print(f"{args.input}: {len(articles)} articles, clustered in {elapsed:.1f} s")
+    print(report.to_table())
+    return 0
+
+
+def _cmd_clean(args: argparse.Namespace) -> int:
+    from .cleaning import clean_text_with_report
+    from .io import read_jsonl
+
+    articles = read_jsonl(args.input)
+    counts: Counter[str] = Counter()
+    examples: dict[str, list[str]] = {}
+    removed_chars = total_chars = 0
+    for article in articles:
+        text = article.text or ""
+        report = clean_text_with_report(text)
+        total_chars += len(text)
+        removed_chars += max(len(text) - len(report.text), 0)
+        for line in report.removed:
+            counts[line.kind] += 1
+            examples.setdefault(line.kind, [])
+            if len(examples[line.kind]) < args.examples:
+                examples[line.kind].append(_shorten(line.text, 90))
+    print(
+        f"{args.input}: {len(articles)} articles, {sum(counts.values())} lines removed, "
+        f"{removed_chars / max(total_chars, 1):.1%} of the characters"
+    )
+    print(f"{'kind':<14} {'lines':>6}  examples")
+    for kind, count in counts.most_common():
+        shown = examples[kind]
+        print(f"{kind:<14} {count:>6}  {shown[0] if shown else ''}")
+        for example in shown[1:]:
+            print(f"{'':<14} {'':>6}  {example}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``storycluster`` argument parser."""
+    parser = argparse.ArgumentParser(
+        prog="storycluster", description="Cluster news articles into events."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    cluster = commands.add_parser(
+        "cluster", help="cluster a JSONL file and print the largest events"
+    )
+    _add_clusterer_options(cluster)
+    cluster.add_argument("-o", "--output", help="write one JSON line per article with its event")
+    cluster.add_argument("--events", help="write one JSON line per event")
+    cluster.add_argument("--top", type=int, default=10, help="events to print (default 10)")
+    cluster.set_defaults(handler=_cmd_cluster)
+
+    evaluate = commands.add_parser("evaluate", help="cluster a labelled JSONL file and score it")
+    _add_clusterer_options(evaluate)
+    evaluate.add_argument(
+        "--label-field", default="event_id", help="field holding the gold event (default event_id)"
+    )
+    evaluate.set_defaults(handler=_cmd_evaluate)
+
+    clean = commands.add_parser("clean", help="report what the text cleaner removes")
+    clean.add_argument("input", help="articles as JSONL")
+    clean.add_argument("--report", action="store_true", help="print removals per kind (default)")
+    clean.add_argument("--examples", type=int, default=3, help="examples per kind (default 3)")
+    clean.set_defaults(handler=_cmd_clean)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``storycluster`` command."""
+    from .io import ArticleValidationError
+
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.handler(args))
+    except (ArticleValidationError, FileNotFoundError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
