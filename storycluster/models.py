@@ -148,6 +148,11 @@ class StoryCluster(BaseModel):
             span = f", {first}" if first == last else f", {first}..{last}"
         return f"StoryCluster(id={self.id!r}, size={self.size}{span}, label={self.label!r})"
 
+    def _repr_html_(self) -> str:
+        from .display import cluster_html
+
+        return cluster_html(self)
+
 
 class ClusteringResult(BaseModel):
     """Events found in a set of articles, with each article's assignment in input order."""
@@ -188,3 +193,8 @@ class ClusteringResult(BaseModel):
             f"ClusteringResult({len(self.article_ids)} articles, {len(sizes)} events, "
             f"largest {max(sizes, default=0)}, {singletons} singletons)"
         )
+
+    def _repr_html_(self) -> str:
+        from .display import result_html
+
+        return result_html(self)

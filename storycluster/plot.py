@@ -1,0 +1,336 @@
+"""Plots of a clustering: event timeline, event sizes, and a 2-D map of the articles.
+
+matplotlib is optional (``pip install "storycluster[plot]"``) and is imported only when a
+function here is called; nothing is drawn at import. Each function draws on ``ax`` when one is
+given, else on a new figure, and returns the :class:`matplotlib.figure.Figure`. The backend is
+left to matplotlib and the user.
+
+In Jupyter a new figure is shown when the cell ends; assign the result (``fig = timeline(r)``)
+or end the line with ``;`` so it is not shown a second time as the cell's value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .models import ClusteringResult, StoryCluster
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+__all__ = ["article_map", "size_distribution", "timeline"]
+
+#: Characters of an event label shown on an axis or in a legend.
+_LABEL_CHARS = 48
+_GREY = "#c4c4c4"
+
+
+def _require_matplotlib(function: str) -> Any:
+    try:
+        import matplotlib.pyplot as plt
+    except ImportError as exc:
+        raise ImportError(
+            f'{function}() needs matplotlib: pip install "storycluster[plot]"'
+        ) from exc
+    return plt
+
+
+def _new_axes(plt: Any, ax: Axes | None, figsize: tuple[float, float]) -> tuple[Figure, Axes]:
+    if ax is not None:
+        return ax.figure, ax
+    fig, ax = plt.subplots(figsize=figsize, layout="constrained")
+    return fig, ax
+
+
+def _clusters(value: ClusteringResult | Iterable[StoryCluster], function: str) -> list[StoryCluster]:
+    if isinstance(value, ClusteringResult):
+        return list(value.clusters)
+    if isinstance(value, StoryCluster):
+        return [value]
+    clusters = list(value)
+    for index, cluster in enumerate(clusters):
+        if not isinstance(cluster, StoryCluster):
+            raise TypeError(
+                f"{function}() takes a ClusteringResult or StoryClusters; item {index} is "
+                f"{type(cluster).__name__}"
+            )
+    return clusters
+
+
+def _text(label: str, limit: int = _LABEL_CHARS) -> str:
+    """A label safe for matplotlib: one line, cut to ``limit``, ``$`` not read as mathtext."""
+    text = " ".join(label.split())
+    if len(text) > limit:
+        text = text[: limit - 1].rstrip() + "…"
+    return text.replace("$", r"\$")
+
+
+def _event_name(cluster: StoryCluster) -> str:
+    rep = cluster.representative
+    return cluster.label or rep.title or rep.text or cluster.id
+
+
+def _note(ax: Axes, text: str) -> None:
+    ax.annotate(
+        text,
+        xy=(0, 0),
+        xycoords="axes fraction",
+        xytext=(0, -28),
+        textcoords="offset points",
+        va="top",
+        fontsize="small",
+        color="#555555",
+    )
+
+
+def timeline(
+    result_or_clusters: ClusteringResult | Iterable[StoryCluster],
+    *,
+    top: int = 20,
+    ax: Axes | None = None,
+) -> Figure:
+    """The ``top`` largest dated events as horizontal bars from first to last publication.
+
+    One row per event, largest at the top, labelled with the event's label (cut short); bar
+    colour shows the event's size (colour bar on the right) and dots mark each member's
+    publication date. Events without dates cannot be placed and are left out; a note under the
+    axes says how many. A one-day event gets a minimum visible width.
+    """
+    plt = _require_matplotlib("timeline")
+    import matplotlib.dates as mdates
+    from matplotlib import colormaps
+    from matplotlib.colors import Normalize
+    from matplotlib.ticker import MaxNLocator
+
+    if top < 1:
+        raise ValueError(f"top must be >= 1, got {top}")
+    clusters = _clusters(result_or_clusters, "timeline")
+    dated = [c for c in clusters if c.first_published is not None and c.last_published is not None]
+    undated = len(clusters) - len(dated)
+    order = sorted(dated, key=lambda c: (-c.size, c.first_published))[:top]
+    fig, ax = _new_axes(plt, ax, (10, max(2.5, 0.38 * len(order) + 1.4)))
+    notes = []
+    if len(dated) > len(order):
+        notes.append(f"showing the {len(order)} largest of {len(dated)} dated events")
+    if undated:
+        notes.append(f"{undated} of {len(clusters)} events have no dates and are not shown")
+    if not order:
+        ax.text(0.5, 0.5, "no events with publication dates", ha="center", va="center")
+        ax.set_axis_off()
+        if notes:
+            _note(ax, "; ".join(notes))
+        return fig
+
+    starts = np.array([mdates.date2num(c.first_published) for c in order])
+    ends = np.array([mdates.date2num(c.last_published) for c in order])
+    total = float(ends.max() - starts.min())
+    min_width = max(total * 0.006, 0.5)  # days; keeps a one-day event visible
+    widths = np.maximum(ends - starts, min_width)
+    lefts = starts - (widths - (ends - starts)) / 2
+    sizes = np.array([c.size for c in order])
+    norm = Normalize(vmin=min(1, int(sizes.min())), vmax=max(int(sizes.max()), 2))
+    cmap = colormaps["viridis_r"]
+    rows = np.arange(len(order))
+    ax.barh(
+        rows, widths, left=lefts, height=0.6, color=cmap(norm(sizes)), edgecolor="none", alpha=0.85
+    )
+    xs: list[float] = []
+    ys: list[float] = []
+    for row, cluster in zip(rows, order, strict=True):
+        for member in cluster.members:
+            if member.published_at is not None:
+                xs.append(mdates.date2num(member.published_at))
+                ys.append(float(row))
+    ax.scatter(xs, ys, s=10, color="#222222", zorder=3, linewidths=0)
+    ax.set_yticks(rows, [f"{_text(_event_name(c))} ({c.size})" for c in order], fontsize="small")
+    ax.set_ylim(len(order) - 0.5, -0.5)
+    pad = max(total * 0.03, 1.0)
+    ax.set_xlim(starts.min() - pad, ends.max() + pad)
+    locator = mdates.AutoDateLocator(minticks=3, maxticks=8)
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+    ax.grid(axis="x", color="#e5e5e5", linewidth=0.8)
+    ax.set_axisbelow(True)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    ax.set_title("Events over time (first to last publication)", loc="left")
+    colorbar = fig.colorbar(plt.cm.ScalarMappable(norm=norm, cmap=cmap), ax=ax, pad=0.01)
+    colorbar.set_label("articles in event")
+    colorbar.locator = MaxNLocator(integer=True)
+    colorbar.update_ticks()
+    if notes:
+        _note(ax, "; ".join(notes))
+    return fig
+
+
+def size_distribution(
+    result: ClusteringResult | Iterable[StoryCluster], ax: Axes | None = None
+) -> Figure:
+    """Histogram of event sizes (articles per event).
+
+    Sizes up to 40 get one bar each; larger ranges use logarithmic bins and axis. The count axis
+    turns logarithmic when the tallest bar is over 20 times the shortest.
+    """
+    plt = _require_matplotlib("size_distribution")
+    from matplotlib.ticker import MaxNLocator
+
+    clusters = _clusters(result, "size_distribution")
+    fig, ax = _new_axes(plt, ax, (7, 4))
+    sizes = np.array([c.size for c in clusters], dtype=np.int64)
+    if sizes.size == 0:
+        ax.text(0.5, 0.5, "no events", ha="center", va="center")
+        ax.set_axis_off()
+        return fig
+    largest = int(sizes.max())
+    if largest <= 40:
+        bins = np.arange(1, largest + 2) - 0.5
+        log_x = False
+    else:
+        bins = np.unique(np.round(np.geomspace(1, largest + 1, 30))) - 0.5
+        bins[0] = 0.5
+        log_x = True
+    counts, _, _ = ax.hist(sizes, bins=bins, color="#4c72b0", edgecolor="white", linewidth=0.6)
+    nonzero = counts[counts > 0]
+    if nonzero.size and nonzero.max() / nonzero.min() > 20:
+        ax.set_yscale("log")
+    else:
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    if log_x:
+        ax.set_xscale("log")
+    else:
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    singletons = int((sizes == 1).sum())
+    ax.set_xlabel("articles per event")
+    ax.set_ylabel("events")
+    ax.set_title(
+        f"{sizes.size} events from {int(sizes.sum())} articles · {singletons} singletons · "
+        f"largest {largest}",
+        loc="left",
+        fontsize="medium",
+    )
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    return fig
+
+
+def _project(points: np.ndarray, method: str, seed: int) -> np.ndarray:
+    n, dim = points.shape
+    if n == 1:
+        return np.zeros((1, 2))
+    if method == "pca":
+        from sklearn.decomposition import PCA
+
+        k = min(2, n, dim)
+        projected = PCA(n_components=k, random_state=seed).fit_transform(points)
+    else:
+        from sklearn.manifold import TSNE
+
+        if n < 4:  # TSNE needs perplexity < n; too few points to be worth it
+            from sklearn.decomposition import PCA
+
+            k = min(2, n, dim)
+            projected = PCA(n_components=k, random_state=seed).fit_transform(points)
+        else:
+            perplexity = float(min(30.0, max(1.0, (n - 1) / 3)))
+            projected = TSNE(
+                n_components=2, perplexity=perplexity, init="pca", random_state=seed
+            ).fit_transform(points)
+    if projected.shape[1] < 2:
+        projected = np.hstack([projected, np.zeros((n, 2 - projected.shape[1]))])
+    return projected
+
+
+def article_map(
+    embeddings: np.ndarray,
+    labels: Sequence[int] | np.ndarray | ClusteringResult,
+    *,
+    method: str = "pca",
+    top: int = 10,
+    seed: int = 0,
+    ax: Axes | None = None,
+) -> Figure:
+    """The articles as points in 2-D, the ``top`` largest events in colour, the rest grey.
+
+    ``embeddings`` is ``(n_articles, dim)`` (e.g. ``StoryClusterer.embeddings_``); ``labels``
+    gives each article's event (``labels_``) or is the :class:`ClusteringResult` itself, which
+    also names the events in the legend. ``method`` is ``"pca"`` (fast, deterministic) or
+    ``"tsne"`` (scikit-learn t-SNE with ``random_state=seed``; slower, keeps local
+    neighbourhoods). Only events of two or more articles are coloured.
+    """
+    plt = _require_matplotlib("article_map")
+    if method not in ("pca", "tsne"):
+        raise ValueError(f'method must be "pca" or "tsne", got {method!r}')
+    if top < 0:
+        raise ValueError(f"top must be >= 0, got {top}")
+    names: dict[int, str] = {}
+    if isinstance(labels, ClusteringResult):
+        names = {i: _event_name(c) for i, c in enumerate(labels.clusters)}
+        labels = labels.labels
+    points = np.asarray(embeddings, dtype=np.float64)
+    codes = np.asarray(labels)
+    if points.ndim != 2:
+        raise ValueError(f"embeddings must be 2-D (n_articles, dim), got shape {points.shape}")
+    if codes.ndim != 1 or codes.shape[0] != points.shape[0]:
+        raise ValueError(
+            f"labels must be 1-D with one label per embedding row ({points.shape[0]}), "
+            f"got shape {codes.shape}"
+        )
+    if points.shape[0] == 0:
+        raise ValueError("no articles to plot: embeddings is empty")
+    if not np.isfinite(points).all():
+        raise ValueError("embeddings contain NaN or infinite values")
+
+    xy = _project(points, method, seed)
+    values, counts = np.unique(codes, return_counts=True)
+    ranked = sorted(zip(values.tolist(), counts.tolist(), strict=True), key=lambda vc: -vc[1])
+    chosen = [(value, count) for value, count in ranked if count >= 2][:top]
+    fig, ax = _new_axes(plt, ax, (9, 6))
+    coloured = np.isin(codes, [value for value, _ in chosen])
+    rest = ~coloured
+    if rest.any():
+        n_rest = len(np.unique(codes[rest]))
+        ax.scatter(
+            xy[rest, 0],
+            xy[rest, 1],
+            s=14,
+            color=_GREY,
+            linewidths=0,
+            label=f"other events ({n_rest}, {int(rest.sum())} articles)",
+        )
+    cmap = plt.get_cmap("tab10" if len(chosen) <= 10 else "tab20")
+    for rank, (value, count) in enumerate(chosen):
+        mask = codes == value
+        name = names.get(value, f"event {value}") if names else f"event {value}"
+        ax.scatter(
+            xy[mask, 0],
+            xy[mask, 1],
+            s=30,
+            color=cmap(rank % cmap.N),
+            edgecolors="white",
+            linewidths=0.5,
+            label=f"{_text(name, 40)} ({count})",
+        )
+    ax.set_xticks([])
+    ax.set_yticks([])
+    axis = "PC" if method == "pca" else "t-SNE "
+    ax.set_xlabel(f"{axis}1")
+    ax.set_ylabel(f"{axis}2")
+    ax.set_title(
+        f"{points.shape[0]} articles, {len(chosen)} largest events in colour ({method.upper()})",
+        loc="left",
+        fontsize="medium",
+    )
+    if chosen or rest.any():
+        ax.legend(
+            loc="upper left",
+            bbox_to_anchor=(1.01, 1.0),
+            fontsize="small",
+            frameon=False,
+            borderaxespad=0.0,
+        )
+    return fig
