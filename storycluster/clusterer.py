@@ -18,7 +18,9 @@ from .io import as_articles
 from .models import Article, ClusteringResult, StoryCluster
 from .representatives import build_clusters
 from .similarity import SimilarityWeights, estimate_background, pair_scores
-from .text import embedding_text
+from .dedup import find_near_duplicates
+from .language import detect_languages
+from .text import embedding_text, lexical_text
 
 __all__ = ["StoryClusterer"]
 
@@ -63,6 +65,13 @@ class StoryClusterer:
         Passed to the embedding model; ``None`` shows a bar for 500 texts or more.
     n_keywords:
         Keywords kept per event.
+    dedup_threshold:
+        Estimated Jaccard similarity of word 5-shingles above which a member is marked a
+        near-copy (``ClusterMember.duplicate_of``) of an earlier member of its event, as wire
+        copies syndicated by many outlets are; ``None`` turns the check off. Copies stay in
+        their event; they are never its representative.
+    detect_language:
+        Fill ``Article.language`` where it is missing, with py3langid.
     cache:
         Embedding cache for named models: ``True`` (default) keeps vectors in
         :func:`storycluster.cache.default_cache_dir` (``$STORYCLUSTER_CACHE`` or
@@ -106,6 +115,8 @@ class StoryClusterer:
         show_progress_bar: bool | None = None,
         n_keywords: int = 8,
         cache: bool | str | os.PathLike[str] = True,
+        dedup_threshold: float | None = 0.8,
+        detect_language: bool = True,
     ) -> None:
         self.model = model
         self.threshold = threshold
@@ -121,6 +132,8 @@ class StoryClusterer:
         self.show_progress_bar = show_progress_bar
         self.n_keywords = n_keywords
         self.cache = cache
+        self.dedup_threshold = dedup_threshold
+        self.detect_language = detect_language
 
     # -- parameters -------------------------------------------------------------------------
 
@@ -160,6 +173,8 @@ class StoryClusterer:
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"{name} must be a positive int, got {value!r}")
+        if self.dedup_threshold is not None and not 0 < self.dedup_threshold <= 1:
+            raise ValueError(f"dedup_threshold must be in (0, 1] or None, got {self.dedup_threshold!r}")
         return SimilarityWeights(
             dense=self.dense_weight,
             lexical=self.lexical_weight,
@@ -203,6 +218,8 @@ class StoryClusterer:
         weights = self._validate_params()
         items = as_articles(articles)
         _check_input(items, self.max_articles)
+        if self.detect_language:
+            items = _with_languages(items)
         prepared = [self._prepare(article) for article in items]
         if embeddings is None:
             texts = [embedding_text(article, self.lead_chars) for article in prepared]
@@ -216,7 +233,15 @@ class StoryClusterer:
         labels = canonical_labels(
             average_linkage_labels(scores, float(self.threshold)), [a.id for a in items]
         )
-        clusters = build_clusters(items, labels, features, scores, n_keywords=self.n_keywords)
+        duplicate_of = self._duplicates(prepared)
+        clusters = build_clusters(
+            items,
+            labels,
+            features,
+            scores,
+            duplicate_of=duplicate_of,
+            n_keywords=self.n_keywords,
+        )
         self.labels_ = labels
         self.clusters_ = clusters
         self.result_ = ClusteringResult(
@@ -243,6 +268,21 @@ class StoryClusterer:
             return article
         return article.model_copy(update={"text": text})
 
+    def _duplicates(self, prepared: Sequence[Article]) -> list[int | None]:
+        """Position of the original each article copies, or None; originals are the earliest."""
+        if self.dedup_threshold is None:
+            return [None] * len(prepared)
+        order = sorted(range(len(prepared)), key=lambda i: _time_order_key(prepared[i], i))
+        texts = [lexical_text(prepared[i], self.max_chars) for i in order]
+        ids = [prepared[i].id for i in order]
+        found = find_near_duplicates(texts, ids, threshold=float(self.dedup_threshold))
+        position = {article.id: i for i, article in enumerate(prepared)}
+        result: list[int | None] = [None] * len(prepared)
+        for i, original in zip(order, found):
+            if original is not None:
+                result[i] = position[original]
+        return result
+
     @property
     def events_(self) -> list[StoryCluster]:
         """Alias of ``clusters_``."""
@@ -264,7 +304,29 @@ _PARAM_NAMES = (
     "show_progress_bar",
     "n_keywords",
     "cache",
+    "dedup_threshold",
+    "detect_language",
 )
+
+
+def _time_order_key(article: Article, position: int) -> tuple[int, float, int]:
+    """Earliest first; undated articles after dated ones, in input order."""
+    if article.published_at is None:
+        return (1, 0.0, position)
+    return (0, article.published_at.timestamp(), position)
+
+
+def _with_languages(articles: Sequence[Article]) -> list[Article]:
+    """The articles with ``language`` detected where it was missing."""
+    missing = [i for i, article in enumerate(articles) if not article.language]
+    if not missing:
+        return list(articles)
+    detected = detect_languages([lexical_text(articles[i], 2_000) for i in missing])
+    out = list(articles)
+    for i, language in zip(missing, detected):
+        if language is not None:
+            out[i] = articles[i].model_copy(update={"language": language})
+    return out
 
 
 def _check_input(articles: Sequence[Article], max_articles: int) -> None:

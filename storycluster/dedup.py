@@ -32,8 +32,12 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+
 __all__ = ["duplicate_groups", "find_near_duplicates", "normalize_for_dedup", "shingles"]
 
+_MERSENNE_PRIME = np.uint64((1 << 61) - 1)
+_MAX_HASH = np.uint64((1 << 32) - 1)
 _WORD_RE = re.compile(r"[^\W_]+")
 
 _INSTALL_HINT = (
@@ -42,12 +46,13 @@ _INSTALL_HINT = (
 )
 
 
-def _import_datasketch() -> tuple[Any, Any]:
+def _import_datasketch() -> tuple[Any, Any, Any]:
     try:
         from datasketch import MinHash, MinHashLSH
+        from datasketch.hashfunc import sha1_hash32
     except ImportError as exc:  # pragma: no cover - exercised only without datasketch
         raise ImportError(_INSTALL_HINT) from exc
-    return MinHash, MinHashLSH
+    return MinHash, MinHashLSH, sha1_hash32
 
 
 def _tokens(text: str) -> list[str]:
@@ -112,21 +117,29 @@ def find_near_duplicates(
         raise ValueError(f"threshold must be in (0, 1], got {threshold}")
     if shingle_size < 1:
         raise ValueError(f"shingle_size must be >= 1, got {shingle_size}")
+    if min_shingles < 1:
+        raise ValueError(f"min_shingles must be >= 1, got {min_shingles}")
     n = len(texts)
     result: list[str | None] = [None] * n
     if n == 0:
         return result
 
-    MinHash, MinHashLSH = _import_datasketch()
-
-    # The LSH only proposes candidates; a slightly lower LSH threshold trades a few more
-    # candidate checks for fewer missed pairs near the threshold.
-    lsh = MinHashLSH(threshold=max(0.05, threshold * 0.85), num_perm=num_perm)
-    template = MinHash(num_perm=num_perm, seed=seed)
+    MinHash, MinHashLSH, sha1_hash32 = _import_datasketch()
+    template = _legacy_minhash(MinHash, num_perm, seed)
+    perm_a, perm_b = (np.asarray(x, dtype=np.uint64) for x in template.permutations)
+    # Band layout (b bands of r rows) that MinHashLSH would choose for this threshold.
+    # The LSH threshold is a bit below the verification threshold: a few more candidate
+    # checks for fewer missed pairs near the threshold.
+    lsh_params = MinHashLSH(threshold=max(0.05, threshold * 0.85), num_perm=num_perm)
+    n_bands, rows = int(lsh_params.b), int(lsh_params.r)
 
     root_of: list[int] = list(range(n))  # index of each text's original
     first_with_norm: dict[str, int] = {}
-    sketches: dict[int, Any] = {}
+    exact_copies: list[tuple[int, int]] = []  # (text, earlier text with the same words)
+    sketch_docs: list[int] = []  # texts that get a MinHash, in input order
+    word_hash: dict[str, int] = {}  # sha1_hash32 of each distinct word, computed once
+    flat_words: list[int] = []  # word hashes of all sketched texts, concatenated
+    n_words: list[int] = []
 
     for i, text in enumerate(texts):
         toks = _tokens(text or "")
@@ -135,33 +148,159 @@ def find_near_duplicates(
         norm = " ".join(toks)
         j = first_with_norm.get(norm)
         if j is not None:
-            # Exact copy after normalisation: same original as the first such text.
-            root_of[i] = root_of[j]
-            result[i] = ids[root_of[j]]
+            # Exact copy after normalisation: same original as the first such text
+            # (resolved at the end, once that text's own original is known).
+            exact_copies.append((i, j))
             continue
         first_with_norm[norm] = i
-
-        sh = shingles(toks, shingle_size)
         if len(toks) - shingle_size + 1 < min_shingles:
             continue  # too short for near-duplicate matching: exact copies only
+        sketch_docs.append(i)
+        for tok in toks:
+            h = word_hash.get(tok)
+            if h is None:
+                h = word_hash[tok] = sha1_hash32(tok.encode("utf8"))
+            flat_words.append(h)
+        n_words.append(len(toks))
 
-        m = template.copy()
-        m.update_batch([s.encode("utf8") for s in sh])
+    if sketch_docs:
+        shingle_hashes, starts = _shingle_hashes(
+            np.asarray(flat_words, dtype=np.uint64),
+            np.asarray(n_words, dtype=np.intp),
+            shingle_size,
+        )
+        sigs = minhash_signatures(shingle_hashes, starts, perm_a, perm_b)
 
-        best: int | None = None
-        best_sim = -1.0
-        for key in lsh.query(m):
-            sim = float(m.jaccard(sketches[key]))
-            if sim >= threshold and (sim > best_sim or (sim == best_sim and key < best)):
-                best, best_sim = key, sim
-        if best is None:
-            # A new original: index it so later texts can match it.
-            sketches[i] = m
-            lsh.insert(i, m, check_duplication=False)
-        else:
-            root_of[i] = best
-            result[i] = ids[best]
+        # LSH banding: one 64-bit key per (text, band); texts sharing a key in any band are
+        # candidates.  Bucket collisions of the 64-bit key only add candidates, which are
+        # verified below anyway.
+        band_keys = _band_keys(sigs, n_bands, rows)
+        buckets: list[dict[int, list[int]]] = [{} for _ in range(n_bands)]
+        for pos in range(len(sketch_docs)):
+            keys = band_keys[pos].tolist()
+            cands: set[int] = set()
+            for band, key in enumerate(keys):
+                hit = buckets[band].get(key)
+                if hit is not None:
+                    cands.update(hit)
+            best: int | None = None
+            if cands:
+                cand = np.fromiter(sorted(cands), dtype=np.intp, count=len(cands))
+                # MinHash estimate of Jaccard similarity (same as datasketch MinHash.jaccard).
+                sims = (sigs[cand] == sigs[pos]).mean(axis=1)
+                k = int(np.argmax(sims))  # first maximum = earliest original among ties
+                if sims[k] >= threshold:
+                    best = int(cand[k])
+            i = sketch_docs[pos]
+            if best is None:
+                # A new original: index it so later texts can match it.
+                for band, key in enumerate(keys):
+                    buckets[band].setdefault(key, []).append(pos)
+            else:
+                orig = sketch_docs[best]
+                root_of[i] = orig
+                result[i] = ids[orig]
+    for i, j in exact_copies:
+        root_of[i] = root_of[j]
+        result[i] = ids[root_of[j]]
     return result
+
+
+def _legacy_minhash(MinHash: Any, num_perm: int, seed: int) -> Any:
+    """A MinHash using datasketch's "legacy" permutation scheme (the only one before 2.0)."""
+    try:
+        return MinHash(num_perm=num_perm, seed=seed, scheme="legacy")
+    except TypeError:  # datasketch < 2.0: no ``scheme`` argument, legacy is the only scheme
+        return MinHash(num_perm=num_perm, seed=seed)
+
+
+def _mix64(x: np.ndarray) -> np.ndarray:
+    """A 64-bit finaliser (splitmix64-style), applied in place; uint64 wrap-around."""
+    x ^= x >> np.uint64(30)
+    x *= np.uint64(0xBF58476D1CE4E5B9)
+    x ^= x >> np.uint64(27)
+    x *= np.uint64(0x94D049BB133111EB)
+    x ^= x >> np.uint64(31)
+    return x
+
+
+def _shingle_hashes(
+    word_hashes: np.ndarray, n_words: np.ndarray, size: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """32-bit hashes of every ``size``-word window of every text, concatenated.
+
+    ``word_hashes`` holds the word hashes of all texts back to back (``n_words[d]`` for
+    text ``d``; each has at least ``size`` words).  Returns the shingle hashes and the
+    offset of each text's first shingle.  A shingle hash depends on its words and their
+    order only, so equal shingles in different texts hash equally.
+    """
+    total = word_hashes.shape[0]
+    n_windows = total - size + 1
+    with np.errstate(over="ignore"):
+        acc = np.full(n_windows, np.uint64(size), dtype=np.uint64)
+        for j in range(size):
+            acc ^= word_hashes[j : j + n_windows]
+            acc = _mix64(acc)
+    acc &= _MAX_HASH
+    doc_starts = np.concatenate(([0], np.cumsum(n_words)[:-1]))
+    n_shingles = n_words - size + 1
+    # Keep the windows that lie inside one text.
+    keep = np.concatenate(
+        [np.arange(s, s + k) for s, k in zip(doc_starts, n_shingles, strict=True)]
+    )
+    starts = np.concatenate(([0], np.cumsum(n_shingles)[:-1]))
+    return acc[keep], starts
+
+
+def minhash_signatures(
+    hashes: np.ndarray, starts: np.ndarray, perm_a: np.ndarray, perm_b: np.ndarray
+) -> np.ndarray:
+    """MinHash signatures (one row per text) of pre-hashed set elements, vectorised.
+
+    ``hashes[starts[d]:starts[d + 1]]`` are the (32-bit) element hashes of text ``d``;
+    ``perm_a``/``perm_b`` are a ``datasketch.MinHash(scheme="legacy")``'s permutations.
+    Row ``d`` equals the ``hashvalues`` of that MinHash after ``update_batch`` with text
+    ``d``'s elements (given ``hashfunc=lambda h: h``): ``min(((a*h + b) mod (2**61 - 1))
+    & (2**32 - 1))`` with uint64 wrap-around - but in a few large numpy operations
+    instead of one Python call per text.
+    """
+    n_docs = starts.shape[0]
+    ends = np.append(starts[1:], hashes.shape[0])
+    out = np.empty((n_docs, perm_a.shape[0]), dtype=np.uint64)
+    chunk_rows = max(1, (1 << 21) // max(1, perm_a.shape[0]))  # ~16 MiB blocks
+    doc = 0
+    while doc < n_docs:
+        lo = int(starts[doc])
+        end_doc = int(np.searchsorted(ends, lo + chunk_rows, side="right"))
+        end_doc = max(end_doc, doc + 1)
+        hi = int(ends[end_doc - 1])
+        with np.errstate(over="ignore"):
+            x = hashes[lo:hi, None] * perm_a
+            x += perm_b
+        # x mod (2**61 - 1) without a division: fold the top bits, subtract once.
+        r = x & _MERSENNE_PRIME
+        x >>= np.uint64(61)
+        r += x
+        r -= _MERSENNE_PRIME * (r >= _MERSENNE_PRIME)
+        r &= _MAX_HASH
+        out[doc:end_doc] = np.minimum.reduceat(r, starts[doc:end_doc] - lo, axis=0)
+        doc = end_doc
+    return out
+
+
+def _band_keys(sigs: np.ndarray, n_bands: int, rows: int) -> np.ndarray:
+    """A 64-bit key per (text, band) from the band's ``rows`` signature values."""
+    keys = np.empty((sigs.shape[0], n_bands), dtype=np.uint64)
+    mult = np.uint64(0x9E3779B97F4A7C15)
+    with np.errstate(over="ignore"):
+        for band in range(n_bands):
+            block = sigs[:, band * rows : (band + 1) * rows]
+            acc = np.full(sigs.shape[0], np.uint64(band + 1), dtype=np.uint64)
+            for col in range(block.shape[1]):
+                acc = (acc ^ block[:, col]) * mult
+                acc ^= acc >> np.uint64(29)
+            keys[:, band] = acc
+    return keys
 
 
 def duplicate_groups(dup_of: Sequence[str | None], ids: Sequence[str]) -> dict[str, list[str]]:
@@ -173,7 +312,7 @@ def duplicate_groups(dup_of: Sequence[str | None], ids: Sequence[str]) -> dict[s
     if len(dup_of) != len(ids):
         raise ValueError(f"dup_of and ids differ in length: {len(dup_of)} != {len(ids)}")
     groups: dict[str, list[str]] = {}
-    for id_, orig in zip(ids, dup_of):
+    for id_, orig in zip(ids, dup_of, strict=True):
         if orig is None:
             continue
         groups.setdefault(orig, [orig]).append(id_)

@@ -29,6 +29,7 @@ _MAX_TITLE = 140
 #: Sources and keywords listed before "+N more".
 _MAX_SOURCES = 6
 _MAX_KEYWORDS = 8
+_DASH = "\u2013"  # en dash
 
 _FONT = "font-family:system-ui,-apple-system,'Segoe UI',Roboto,Helvetica,Arial,sans-serif"
 _BOX = (
@@ -45,7 +46,7 @@ _CHIP = (
 )
 _MUTED = "color:#59636e"
 _TH = "text-align:left;padding:4px 8px;border-bottom:2px solid #d0d7de;white-space:nowrap"
-_TD = "text-align:left;padding:4px 8px;border-bottom:1px solid #eaeef2;vertical-align:top"
+_TD = "padding:4px 8px;border-top:1px solid #eaeef2;vertical-align:top;text-align:left"
 
 
 def _esc(value: object) -> str:
@@ -62,7 +63,7 @@ def _date(value: datetime | None) -> str:
 
 
 def _span(cluster: StoryCluster) -> str:
-    """``2009-09-30``, ``2009-09-30 – 2009-10-02 (2 days)`` or ``no dates``."""
+    """``2009-09-30``, ``2009-09-30 to 2009-10-02 (2 days)`` (en dash) or ``no dates``."""
     first, last = cluster.first_published, cluster.last_published
     if first is None or last is None:
         return "no dates"
@@ -70,7 +71,7 @@ def _span(cluster: StoryCluster) -> str:
         return first.date().isoformat()
     days = (last.date() - first.date()).days
     unit = "day" if days == 1 else "days"
-    return f"{first.date().isoformat()} – {last.date().isoformat()} ({days} {unit})"
+    return f"{first.date().isoformat()} {_DASH} {last.date().isoformat()} ({days} {unit})"
 
 
 def _title(cluster: StoryCluster) -> str:
@@ -97,6 +98,14 @@ def _keywords(cluster: StoryCluster) -> str:
         return f'<span style="{_MUTED}">none</span>'
     shown, _ = _more(cluster.keywords, _MAX_KEYWORDS)
     return "".join(f'<span style="{_CHIP}">{_esc(word)}</span>' for word in shown)
+
+
+def _plain(items: Sequence[str], limit: int) -> str:
+    """Items as escaped comma-separated text (compact, for table cells)."""
+    if not items:
+        return _DASH
+    shown, more = _more(items, limit)
+    return _esc(", ".join(shown)) + (f" +{more}" if more else "")
 
 
 def _link(text: str, url: str | None) -> str:
@@ -178,8 +187,8 @@ def result_html(result: ClusteringResult, *, max_clusters: int = 20) -> str:
             f'<td style="{_TD};text-align:right;font-weight:600">{cluster.size}</td>'
             f'<td style="{_TD}">{_esc(_title(cluster))}</td>'
             f'<td style="{_TD};white-space:nowrap">{_esc(_span(cluster))}</td>'
-            f'<td style="{_TD}">{_sources(cluster)}</td>'
-            f'<td style="{_TD}">{_keywords(cluster)}</td>'
+            f'<td style="{_TD}">{_plain(cluster.sources, _MAX_SOURCES)}</td>'
+            f'<td style="{_TD}">{_plain(cluster.keywords, _MAX_KEYWORDS)}</td>'
             "</tr>"
         )
     table = ""

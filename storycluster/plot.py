@@ -12,7 +12,6 @@ or end the line with ``;`` so it is not shown a second time as the cell's value.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -47,7 +46,9 @@ def _new_axes(plt: Any, ax: Axes | None, figsize: tuple[float, float]) -> tuple[
     return fig, ax
 
 
-def _clusters(value: ClusteringResult | Iterable[StoryCluster], function: str) -> list[StoryCluster]:
+def _clusters(
+    value: ClusteringResult | Iterable[StoryCluster], function: str
+) -> list[StoryCluster]:
     if isinstance(value, ClusteringResult):
         return list(value.clusters)
     if isinstance(value, StoryCluster):
@@ -218,6 +219,15 @@ def size_distribution(
     return fig
 
 
+def _palette(plt: Any) -> list[Any]:
+    """18 distinct colours: tab20's dark shades, then its light ones, without the greys
+    (grey is for the other events; tab20's dark/light pairs are look-alikes, kept apart)."""
+    tab20 = list(plt.get_cmap("tab20").colors)
+    dark = [c for i, c in enumerate(tab20[0::2]) if i != 7]
+    light = [c for i, c in enumerate(tab20[1::2]) if i != 7]
+    return dark + light
+
+
 def _project(points: np.ndarray, method: str, seed: int) -> np.ndarray:
     n, dim = points.shape
     if n == 1:
@@ -302,7 +312,7 @@ def article_map(
             linewidths=0,
             label=f"other events ({n_rest}, {int(rest.sum())} articles)",
         )
-    cmap = plt.get_cmap("tab10" if len(chosen) <= 10 else "tab20")
+    colours = _palette(plt)
     for rank, (value, count) in enumerate(chosen):
         mask = codes == value
         name = names.get(value, f"event {value}") if names else f"event {value}"
@@ -310,7 +320,7 @@ def article_map(
             xy[mask, 0],
             xy[mask, 1],
             s=30,
-            color=cmap(rank % cmap.N),
+            color=colours[rank % len(colours)],
             edgecolors="white",
             linewidths=0.5,
             label=f"{_text(name, 40)} ({count})",

@@ -33,8 +33,16 @@ def _keywords(
     return [str(features.vocabulary[t]) for t in top if lift[t] > 0]
 
 
-def _representative(members: np.ndarray, scores: np.ndarray, articles: Sequence[Article]) -> int:
-    """The member most similar on average to the others; ties go to the earliest, then lowest id."""
+def _representative(
+    members: np.ndarray,
+    scores: np.ndarray,
+    articles: Sequence[Article],
+    duplicate_of: Sequence[int | None],
+) -> int:
+    """The member most similar on average to the others; ties go to the earliest, then lowest id.
+
+    A near-copy never represents its event: its original (a member too) does instead.
+    """
     if members.size == 1:
         return int(members[0])
     block = scores[np.ix_(members, members)].astype(np.float64)
@@ -46,7 +54,9 @@ def _representative(members: np.ndarray, scores: np.ndarray, articles: Sequence[
         published = article.published_at.timestamp() if article.published_at else float("inf")
         return (-round(float(centrality[position]), 9), published, article.id)
 
-    return int(members[min(range(members.size), key=sort_key)])
+    best = int(members[min(range(members.size), key=sort_key)])
+    original = duplicate_of[best]
+    return best if original is None else original
 
 
 def _label(article: Article) -> str:
@@ -60,9 +70,20 @@ def build_clusters(
     features: ArticleFeatures,
     scores: np.ndarray,
     *,
+    duplicate_of: Sequence[int | None] | None = None,
     n_keywords: int = 8,
 ) -> list[StoryCluster]:
-    """One ``StoryCluster`` per label ``0..k-1`` (labels must already be canonical)."""
+    """One ``StoryCluster`` per label ``0..k-1`` (labels must already be canonical).
+
+    ``duplicate_of[i]`` is the position of the article that article ``i`` is a near-copy of;
+    it is reported on the member only when both are in the same event.
+    """
+    if duplicate_of is None:
+        duplicate_of = [None] * len(articles)
+    in_event = [
+        original if original is not None and labels[original] == labels[i] else None
+        for i, original in enumerate(duplicate_of)
+    ]
     corpus_mean = (
         np.asarray(features.lexical.mean(axis=0)).ravel()
         if features.vocabulary.size
@@ -71,7 +92,7 @@ def build_clusters(
     clusters: list[StoryCluster] = []
     for label in range(int(labels.max()) + 1 if labels.size else 0):
         members = np.flatnonzero(labels == label)
-        rep = _representative(members, scores, articles)
+        rep = _representative(members, scores, articles, in_event)
         centroid = features.dense[members].mean(axis=0)
         centroid /= max(float(np.linalg.norm(centroid)), 1e-12)
         similarity = features.dense[members] @ centroid
@@ -88,6 +109,9 @@ def build_clusters(
                 published_at=articles[members[p]].published_at,
                 similarity=round(float(similarity[p]), 6),
                 is_representative=bool(members[p] == rep),
+                duplicate_of=(
+                    articles[in_event[members[p]]].id if in_event[members[p]] is not None else None
+                ),
             )
             for p in order
         ]

@@ -326,6 +326,7 @@ class StreamClusterer:
         self._articles: list[Article] = []
         self._ids: dict[str, int] = {}
         self._dense = np.zeros((0, 0), dtype=np.float32)
+        self._dense_buf = np.zeros((0, 0), dtype=np.float32)
         self._lex: list[tuple[np.ndarray, np.ndarray]] = []
         self._ent: list[tuple[np.ndarray, np.ndarray]] = []
         self._days = np.zeros(0)
@@ -433,7 +434,10 @@ class StreamClusterer:
     def assignments(self) -> dict[str, str]:
         """``{article_id: current event id}`` for every article seen."""
         with self._lock:
-            return {a.id: self._resolve(e) for a, e in zip(self._articles, self._article_event)}
+            return {
+                a.id: self._resolve(e)
+                for a, e in zip(self._articles, self._article_event, strict=True)
+            }
 
     def is_open(self, event_id: str) -> bool:
         """Whether the event (after merges) still accepts articles at the stream clock."""
@@ -580,9 +584,7 @@ class StreamClusterer:
             score += (w[k] * (cos - mean) / sd).astype(np.float32)
         if self.time_penalty:
             gap = np.abs(a.days[:, None] - b.days[None, :])
-            score -= (self.time_penalty * np.log1p(np.nan_to_num(gap, nan=0.0))).astype(
-                np.float32
-            )
+            score -= (self.time_penalty * np.log1p(np.nan_to_num(gap, nan=0.0))).astype(np.float32)
         return score
 
     # -- one batch --------------------------------------------------------------------------
@@ -605,6 +607,8 @@ class StreamClusterer:
         batch.reservoir = list(self._reservoir)
         rng = np.random.Generator(np.random.PCG64())
         rng.bit_generator.state = self._rng_state
+        batch.mean = np.zeros((3, n_new))
+        batch.sd = np.ones((3, n_new))
         self._background(batch, rng)
 
         new_rows = self._rows(batch, range(batch.start, n_docs))
@@ -625,11 +629,13 @@ class StreamClusterer:
             candidates = self._candidates(batch, terms, t)
             best_id, best_score = None, None
             if candidates:
-                member_lists = [self._capped(batch.events.get(c) or self._events[c]) for c in candidates]
+                member_lists = [
+                    self._capped(batch.events.get(c) or self._events[c]) for c in candidates
+                ]
                 flat = [m for members in member_lists for m in members]
                 row = self._scores(_slice(new_rows, j), self._rows(batch, flat))[0]
                 start = 0
-                for cand, members in zip(candidates, member_lists):
+                for cand, members in zip(candidates, member_lists, strict=True):
                     value = float(row[start : start + len(members)].mean())
                     start += len(members)
                     if best_score is None or value > best_score:
@@ -741,9 +747,7 @@ class StreamClusterer:
                 if root not in ok:
                     event = batch.events.get(root) or self._events.get(root)
                     ok[root] = (
-                        event is not None
-                        and root not in batch.removed
-                        and self._eligible(event, t)
+                        event is not None and root not in batch.removed and self._eligible(event, t)
                     )
                 if ok[root]:
                     counts[root] = counts.get(root, 0) + 1
@@ -832,8 +836,14 @@ class StreamClusterer:
         """Commit a computed batch: only assignments and appends, nothing that can fail."""
         n_new = len(batch.articles)
         dim = batch.dense.shape[1]
-        dense = self._dense if self._dense.shape[0] else np.zeros((0, dim), dtype=np.float32)
-        self._dense = np.concatenate([dense, batch.dense])
+        n_old = batch.start
+        if self._dense_buf.shape[0] < n_old + n_new or self._dense_buf.shape[1] != dim:
+            grown = np.zeros((max(2 * (n_old + n_new), 1024), dim), dtype=np.float32)
+            if n_old:
+                grown[:n_old] = self._dense_buf[:n_old]
+            self._dense_buf = grown
+        self._dense_buf[n_old : n_old + n_new] = batch.dense
+        self._dense = self._dense_buf[: n_old + n_new]
         self._lex.extend(batch.lex_rows)
         self._ent.extend(batch.ent_rows)
         self._days = np.concatenate([self._days, batch.days])
@@ -951,7 +961,7 @@ class StreamClusterer:
     # -- persistence ------------------------------------------------------------------------
 
     def save(self, directory: str | os.PathLike[str]) -> None:
-        """Write the whole state to ``directory`` atomically (see :mod:`storycluster.persistence`)."""
+        """Write the whole state to ``directory`` atomically (see :mod:`.persistence`)."""
         from .persistence import save_state
 
         with self._lock:

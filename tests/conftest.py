@@ -81,60 +81,86 @@ _EVENTS = {
     "quake": (
         "2015-04-25",
         [
-            ("Magnitude 7.8 earthquake strikes Nepal near Kathmandu",
-             "A powerful earthquake struck Nepal on Saturday, toppling buildings in Kathmandu "
-             "and killing hundreds. The quake of magnitude 7.8 was centred near Lamjung."),
-            ("Nepal earthquake death toll rises as rescuers search Kathmandu rubble",
-             "Rescuers in Kathmandu dug through collapsed buildings after the Nepal earthquake. "
-             "The magnitude 7.8 quake also triggered avalanches on Everest."),
-            ("Everest avalanche after Nepal quake kills climbers",
-             "The Nepal earthquake set off an avalanche at Everest base camp. Officials in "
-             "Kathmandu said the magnitude 7.8 quake killed hundreds across Nepal."),
-            ("Kathmandu quake: Nepal appeals for international help",
-             "Nepal asked for foreign rescue teams after the magnitude 7.8 earthquake flattened "
-             "parts of Kathmandu and the Everest region."),
+            (
+                "Magnitude 7.8 earthquake strikes Nepal near Kathmandu",
+                "A powerful earthquake struck Nepal on Saturday, toppling buildings in Kathmandu "
+                "and killing hundreds. The quake of magnitude 7.8 was centred near Lamjung.",
+            ),
+            (
+                "Nepal earthquake death toll rises as rescuers search Kathmandu rubble",
+                "Rescuers in Kathmandu dug through collapsed buildings after the Nepal earthquake. "
+                "The magnitude 7.8 quake also triggered avalanches on Everest.",
+            ),
+            (
+                "Everest avalanche after Nepal quake kills climbers",
+                "The Nepal earthquake set off an avalanche at Everest base camp. Officials in "
+                "Kathmandu said the magnitude 7.8 quake killed hundreds across Nepal.",
+            ),
+            (
+                "Kathmandu quake: Nepal appeals for international help",
+                "Nepal asked for foreign rescue teams after the magnitude 7.8 earthquake flattened "
+                "parts of Kathmandu and the Everest region.",
+            ),
         ],
     ),
     "teixeira": (
         "2008-12-23",
         [
-            ("Yankees sign Mark Teixeira to eight-year deal",
-             "The New York Yankees agreed to an eight-year, $180 million contract with first "
-             "baseman Mark Teixeira, beating offers from the Red Sox and Angels."),
-            ("Teixeira picks Yankees over Red Sox",
-             "Free agent first baseman Mark Teixeira chose the Yankees, signing an eight-year "
-             "contract worth $180 million. The Red Sox and Angels had also bid."),
-            ("Mark Teixeira joins Yankees in $180 million contract",
-             "First baseman Mark Teixeira signed with the New York Yankees for eight years and "
-             "$180 million after talks with the Angels and Red Sox."),
+            (
+                "Yankees sign Mark Teixeira to eight-year deal",
+                "The New York Yankees agreed to an eight-year, $180 million contract with first "
+                "baseman Mark Teixeira, beating offers from the Red Sox and Angels.",
+            ),
+            (
+                "Teixeira picks Yankees over Red Sox",
+                "Free agent first baseman Mark Teixeira chose the Yankees, signing an eight-year "
+                "contract worth $180 million. The Red Sox and Angels had also bid.",
+            ),
+            (
+                "Mark Teixeira joins Yankees in $180 million contract",
+                "First baseman Mark Teixeira signed with the New York Yankees for eight years and "
+                "$180 million after talks with the Angels and Red Sox.",
+            ),
         ],
     ),
     "iphone": (
         "2019-09-10",
         [
-            ("Apple unveils iPhone 11 with dual camera",
-             "Apple introduced the iPhone 11 at its Cupertino event, with a dual camera, a "
-             "faster A13 chip and a lower price than the iPhone XR."),
-            ("iPhone 11 and iPhone 11 Pro announced at Apple event",
-             "At the Steve Jobs Theater in Cupertino, Apple announced the iPhone 11 and iPhone "
-             "11 Pro, powered by the A13 chip with new camera features."),
-            ("Apple's new iPhone 11 gets A13 chip and night mode camera",
-             "Apple said the iPhone 11 brings the A13 chip and a night mode camera; the Cupertino "
-             "company cut the price compared with last year's iPhone XR."),
+            (
+                "Apple unveils iPhone 11 with dual camera",
+                "Apple introduced the iPhone 11 at its Cupertino event, with a dual camera, a "
+                "faster A13 chip and a lower price than the iPhone XR.",
+            ),
+            (
+                "iPhone 11 and iPhone 11 Pro announced at Apple event",
+                "At the Steve Jobs Theater in Cupertino, Apple announced the iPhone 11 and iPhone "
+                "11 Pro, powered by the A13 chip with new camera features.",
+            ),
+            (
+                "Apple's new iPhone 11 gets A13 chip and night mode camera",
+                "Apple said the iPhone 11 brings the A13 chip and a night mode camera; the "
+                "Cupertino company cut the price compared with last year's iPhone XR.",
+            ),
         ],
     ),
     "wildfire": (
         "2018-11-09",
         [
-            ("Camp Fire destroys town of Paradise in California",
-             "The Camp Fire swept through Paradise, California, destroying thousands of homes "
-             "as residents fled. Cal Fire said the blaze in Butte County was uncontained."),
-            ("Paradise residents flee as Camp Fire burns Butte County",
-             "Thousands evacuated Paradise as the Camp Fire raced across Butte County, "
-             "California. Cal Fire crews fought the wildfire through the night."),
-            ("Cal Fire: Camp Fire is deadliest wildfire in California history",
-             "Cal Fire said the Camp Fire that burned Paradise in Butte County is the deadliest "
-             "wildfire in California history, with thousands of homes destroyed."),
+            (
+                "Camp Fire destroys town of Paradise in California",
+                "The Camp Fire swept through Paradise, California, destroying thousands of homes "
+                "as residents fled. Cal Fire said the blaze in Butte County was uncontained.",
+            ),
+            (
+                "Paradise residents flee as Camp Fire burns Butte County",
+                "Thousands evacuated Paradise as the Camp Fire raced across Butte County, "
+                "California. Cal Fire crews fought the wildfire through the night.",
+            ),
+            (
+                "Cal Fire: Camp Fire is deadliest wildfire in California history",
+                "Cal Fire said the Camp Fire that burned Paradise in Butte County is the deadliest "
+                "wildfire in California history, with thousands of homes destroyed.",
+            ),
         ],
     ),
 }

@@ -178,12 +178,8 @@ def test_article_objects_are_returned_unchanged(event_records, event_vectors):
 
 def test_accepts_a_tuple_and_a_dataframe(event_records, event_vectors, fitted):
     pd = pytest.importorskip("pandas")
-    np.testing.assert_array_equal(
-        _fit(tuple(event_records), event_vectors).labels_, fitted.labels_
-    )
-    frame = pd.DataFrame(
-        [{k: v for k, v in r.items() if k != "metadata"} for r in event_records]
-    )
+    np.testing.assert_array_equal(_fit(tuple(event_records), event_vectors).labels_, fitted.labels_)
+    frame = pd.DataFrame([{k: v for k, v in r.items() if k != "metadata"} for r in event_records])
     np.testing.assert_array_equal(_fit(frame, event_vectors).labels_, fitted.labels_)
 
 

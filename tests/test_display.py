@@ -58,7 +58,7 @@ def test_cluster_html_shows_title_size_span_sources_keywords_members() -> None:
     page = cluster_html(cluster)
     assert "Quake hits Sumatra" in page
     assert "3 articles" in page
-    assert "2009-09-30 – 2009-10-01 (1 day)" in page
+    assert "2009-09-30 \u2013 2009-10-01 (1 day)" in page
     assert "Reuters" in page and "BBC" in page
     assert "quake" in page and "sumatra" in page
     assert "Padang quake toll rises" in page and "Aid reaches Padang" in page

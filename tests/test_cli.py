@@ -1,0 +1,123 @@
+"""Tests for the ``storycluster`` command line, with the fake embedder standing in for the model."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import SAMPLE
+
+import storycluster.clusterer as clusterer_module
+from storycluster.cli import format_events, main
+
+
+@pytest.fixture(autouse=True)
+def no_real_model(monkeypatch, tmp_path, fake_embedder):
+    """Every StoryClusterer built from a model name gets the fake embedder and a private cache."""
+    monkeypatch.setenv("STORYCLUSTER_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(
+        clusterer_module, "SentenceTransformerEmbedder", lambda *a, **k: fake_embedder
+    )
+    return fake_embedder
+
+
+def _jsonl(path) -> list[dict]:
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return [json.loads(line) for line in lines]
+
+
+def _sample_ids() -> list[str]:
+    return [json.loads(line)["id"] for line in SAMPLE.read_text(encoding="utf-8").splitlines()]
+
+
+def test_cluster_writes_assignments_and_events(tmp_path, capsys, no_real_model):
+    out, events = tmp_path / "assign.jsonl", tmp_path / "events.jsonl"
+    code = main(
+        ["cluster", str(SAMPLE), "-o", str(out), "--events", str(events), "--quiet", "--top", "3"]
+    )
+    assert code == 0
+    assert no_real_model.calls >= 1
+    stdout = capsys.readouterr().out
+    assert f"{len(_sample_ids())} articles ->" in stdout
+    assert "events (" in stdout
+    rows = _jsonl(out)
+    assert [row["id"] for row in rows] == _sample_ids()
+    assert all(row["story_id"].startswith("ev_") for row in rows)
+    clusters = _jsonl(events)
+    assert sum(len(c.get("members", [])) or c["size"] for c in clusters) == len(rows)
+    assert {row["story_id"] for row in rows} == {c["id"] for c in clusters}
+    assert f"wrote one line per event to {events}" in stdout
+
+
+def test_cluster_options_reach_the_clusterer(tmp_path, capsys, monkeypatch):
+    seen = {}
+    real_init = clusterer_module.StoryClusterer.__init__
+
+    def spy(self, **kwargs):
+        seen.update(kwargs)
+        real_init(self, **kwargs)
+
+    monkeypatch.setattr(clusterer_module.StoryClusterer, "__init__", spy)
+    args = ["cluster", str(SAMPLE), "--threshold", "5.5", "--no-clean", "--quiet"]
+    assert main([*args, "--model", "some-model"]) == 0
+    assert seen == {
+        "clean": False,
+        "threshold": 5.5,
+        "show_progress_bar": False,
+        "model": "some-model",
+    }
+
+
+def test_evaluate_prints_scores(capsys):
+    assert main(["evaluate", str(SAMPLE), "--quiet"]) == 0
+    stdout = capsys.readouterr().out
+    assert "bcubed_f1" in stdout
+    assert "95 articles" in stdout
+
+
+def test_evaluate_without_gold_labels(tmp_path):
+    path = tmp_path / "unlabelled.jsonl"
+    path.write_text('{"id": "a", "title": "x"}\n{"id": "b", "title": "y"}\n', encoding="utf-8")
+    with pytest.raises(SystemExit, match="no 'event_id' label"):
+        main(["evaluate", str(path)])
+
+
+def test_bad_input_file_exits_2(tmp_path, capsys):
+    path = tmp_path / "bad.jsonl"
+    path.write_text('{"id": "a", "title": "x"}\n{"id": "b", "title": \n', encoding="utf-8")
+    assert main(["cluster", str(path)]) == 2
+    captured = capsys.readouterr()
+    assert "line 2" in captured.err
+    assert "invalid JSON" in captured.err
+    assert captured.out == ""
+
+
+def test_missing_input_file_exits_2(tmp_path, capsys):
+    assert main(["cluster", str(tmp_path / "nope.jsonl")]) == 2
+    assert "nope.jsonl" in capsys.readouterr().err
+
+
+def test_unknown_command_is_a_usage_error(capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["frobnicate"])
+    assert info.value.code == 2
+
+
+def test_clean_report_prints_kinds(tmp_path, capsys):
+    path = tmp_path / "debris.jsonl"
+    text = (
+        "Share this\n\nThe council approved the new budget on Monday after a long debate.\n\n"
+        "Leave a Reply\n\nYour email address will not be published."
+    )
+    path.write_text(json.dumps({"id": "a", "title": "Budget", "text": text}) + "\n", "utf-8")
+    assert main(["clean", str(path), "--report"]) == 0
+    stdout = capsys.readouterr().out
+    assert "1 articles" in stdout
+    assert "lines removed" in stdout
+    assert "kind" in stdout
+    table = stdout.split("examples", 1)[1]
+    assert "Share this" in table or "Leave a Reply" in table
+
+
+def test_format_events_empty_list():
+    assert format_events([], top=5).endswith("0 events (0 of a single article)")
