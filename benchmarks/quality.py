@@ -36,7 +36,7 @@ def main() -> int:
         elapsed = time.perf_counter() - started
         report = sc.evaluate(model.labels_, gold)
         rows.append((name, len(articles), report, elapsed))
-    print(f"| set | articles | B³ P | B³ R | B³ F1 | pairwise F1 | ARI | events (gold) | wall s |")
+    print("| set | articles | B³ P | B³ R | B³ F1 | pairwise F1 | ARI | events (gold) | wall s |")
     print("|---|---|---|---|---|---|---|---|---|")
     for name, n, r, elapsed in rows:
         print(

@@ -26,7 +26,10 @@ _QUERY_CHUNK = 500
 
 
 def default_cache_dir() -> Path:
-    """``$STORYCLUSTER_CACHE`` if set, else ``$XDG_CACHE_HOME/storycluster`` or ``~/.cache/storycluster``."""
+    """``$STORYCLUSTER_CACHE`` if set, else ``$XDG_CACHE_HOME/storycluster``.
+
+    ``$XDG_CACHE_HOME`` defaults to ``~/.cache``.
+    """
     explicit = os.environ.get("STORYCLUSTER_CACHE")
     if explicit:
         return Path(explicit)

@@ -12,14 +12,14 @@ import numpy as np
 from .cache import CachedEmbedder
 from .cleaning import clean_text
 from .clustering import average_linkage_labels, canonical_labels
+from .dedup import find_near_duplicates
 from .embedding import DEFAULT_MODEL, Embedder, SentenceTransformerEmbedder
 from .features import build_features
 from .io import as_articles
+from .language import detect_languages
 from .models import Article, ClusteringResult, StoryCluster
 from .representatives import build_clusters
 from .similarity import SimilarityWeights, estimate_background, pair_scores
-from .dedup import find_near_duplicates
-from .language import detect_languages
 from .text import embedding_text, lexical_text
 
 __all__ = ["StoryClusterer"]
@@ -174,7 +174,9 @@ class StoryClusterer:
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"{name} must be a positive int, got {value!r}")
         if self.dedup_threshold is not None and not 0 < self.dedup_threshold <= 1:
-            raise ValueError(f"dedup_threshold must be in (0, 1] or None, got {self.dedup_threshold!r}")
+            raise ValueError(
+                f"dedup_threshold must be in (0, 1] or None, got {self.dedup_threshold!r}"
+            )
         return SimilarityWeights(
             dense=self.dense_weight,
             lexical=self.lexical_weight,
@@ -278,7 +280,7 @@ class StoryClusterer:
         found = find_near_duplicates(texts, ids, threshold=float(self.dedup_threshold))
         position = {article.id: i for i, article in enumerate(prepared)}
         result: list[int | None] = [None] * len(prepared)
-        for i, original in zip(order, found):
+        for i, original in zip(order, found, strict=True):
             if original is not None:
                 result[i] = position[original]
         return result
@@ -323,7 +325,7 @@ def _with_languages(articles: Sequence[Article]) -> list[Article]:
         return list(articles)
     detected = detect_languages([lexical_text(articles[i], 2_000) for i in missing])
     out = list(articles)
-    for i, language in zip(missing, detected):
+    for i, language in zip(missing, detected, strict=True):
         if language is not None:
             out[i] = articles[i].model_copy(update={"language": language})
     return out

