@@ -21,6 +21,8 @@ from .io import (
     write_clusters_jsonl,
 )
 from .models import Article, ClusteringResult, ClusterMember, StoryCluster
+from .persistence import StateError
+from .stream import Assignment, Merge, StreamClusterer, StreamUpdate
 
 __version__ = "0.1.0"
 
@@ -28,13 +30,18 @@ __all__ = [
     "DEFAULT_MODEL",
     "Article",
     "ArticleValidationError",
+    "Assignment",
     "ClusterMember",
     "ClusteringResult",
     "Embedder",
     "EvaluationReport",
+    "Merge",
     "SentenceTransformerEmbedder",
+    "StateError",
     "StoryCluster",
     "StoryClusterer",
+    "StreamClusterer",
+    "StreamUpdate",
     "__version__",
     "articles_from_dataframe",
     "articles_from_records",
