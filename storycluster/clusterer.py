@@ -11,15 +11,16 @@ import numpy as np
 
 from .cache import CachedEmbedder
 from .cleaning import clean_text
-from .clustering import average_linkage_labels, canonical_labels
+from .clustering import average_linkage_labels, canonical_labels, component_average_linkage
 from .dedup import find_near_duplicates
 from .embedding import DEFAULT_MODEL, Embedder, SentenceTransformerEmbedder
 from .features import build_features
 from .io import as_articles
 from .language import detect_languages
 from .models import Article, ClusteringResult, StoryCluster
+from .neighbors import candidate_pairs
 from .representatives import build_clusters
-from .similarity import SimilarityWeights, estimate_background, pair_scores
+from .similarity import SimilarityWeights, edge_scores, estimate_background, pair_scores
 from .text import embedding_text, lexical_text
 
 __all__ = ["StoryClusterer"]
@@ -60,7 +61,15 @@ class StoryClusterer:
         Characters of title and body read by the lexical features. Longer texts are accepted
         whole and read only this far, which bounds the cost of a pathological 5 MB page.
     max_articles:
-        Largest input accepted; the similarity matrix needs ``4 * n**2`` bytes.
+        Largest input accepted, a guard against feeding a whole archive by mistake.
+    exact_limit:
+        Up to this many articles every pair is scored (``4 * n**2`` bytes). Above it, each
+        article's ``n_neighbors`` nearest neighbours by dense, lexical and entity similarity
+        form a sparse candidate graph; average linkage then runs exactly inside each connected
+        component of the pairs scoring at least ``threshold``. Memory and time grow about
+        linearly with the number of articles.
+    n_neighbors:
+        Neighbours per article and per kind of evidence in the candidate graph.
     batch_size, show_progress_bar:
         Passed to the embedding model; ``None`` shows a bar for 500 texts or more.
     n_keywords:
@@ -110,7 +119,9 @@ class StoryClusterer:
         clean: bool = True,
         lead_chars: int = 400,
         max_chars: int = 20_000,
-        max_articles: int = 20_000,
+        max_articles: int = 1_000_000,
+        exact_limit: int = 5_000,
+        n_neighbors: int = 30,
         batch_size: int = 32,
         show_progress_bar: bool | None = None,
         n_keywords: int = 8,
@@ -128,6 +139,8 @@ class StoryClusterer:
         self.lead_chars = lead_chars
         self.max_chars = max_chars
         self.max_articles = max_articles
+        self.exact_limit = exact_limit
+        self.n_neighbors = n_neighbors
         self.batch_size = batch_size
         self.show_progress_bar = show_progress_bar
         self.n_keywords = n_keywords
@@ -169,7 +182,15 @@ class StoryClusterer:
             )
         if not isinstance(self.threshold, (int, float)) or not np.isfinite(self.threshold):
             raise ValueError(f"threshold must be a finite number, got {self.threshold!r}")
-        for name in ("lead_chars", "max_chars", "max_articles", "batch_size", "n_keywords"):
+        for name in (
+            "lead_chars",
+            "max_chars",
+            "max_articles",
+            "exact_limit",
+            "n_neighbors",
+            "batch_size",
+            "n_keywords",
+        ):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"{name} must be a positive int, got {value!r}")
@@ -230,17 +251,35 @@ class StoryClusterer:
             dense = _check_embeddings(embeddings, len(items))
         features = build_features(prepared, dense, max_chars=self.max_chars)
         background = estimate_background(features)
-        everything = np.arange(len(items))
-        scores = pair_scores(features, background, everything, everything, weights)
-        labels = canonical_labels(
-            average_linkage_labels(scores, float(self.threshold)), [a.id for a in items]
-        )
+
+        def block_scores(members: np.ndarray) -> np.ndarray:
+            return pair_scores(features, background, members, members, weights)
+
+        threshold = float(self.threshold)
+        if len(items) <= self.exact_limit:
+            scores = block_scores(np.arange(len(items)))
+            raw_labels = average_linkage_labels(scores, threshold)
+
+            def cluster_scores(members: np.ndarray) -> np.ndarray:
+                return scores[np.ix_(members, members)]
+        else:
+            rows, cols = candidate_pairs(features, self.n_neighbors)
+            raw_labels = component_average_linkage(
+                len(items),
+                rows,
+                cols,
+                edge_scores(features, background, rows, cols, weights),
+                threshold,
+                block_scores,
+            )
+            cluster_scores = block_scores
+        labels = canonical_labels(raw_labels, [a.id for a in items])
         duplicate_of = self._duplicates(prepared)
         clusters = build_clusters(
             items,
             labels,
             features,
-            scores,
+            cluster_scores,
             duplicate_of=duplicate_of,
             n_keywords=self.n_keywords,
         )
@@ -302,6 +341,8 @@ _PARAM_NAMES = (
     "lead_chars",
     "max_chars",
     "max_articles",
+    "exact_limit",
+    "n_neighbors",
     "batch_size",
     "show_progress_bar",
     "n_keywords",
@@ -336,9 +377,8 @@ def _check_input(articles: Sequence[Article], max_articles: int) -> None:
         raise ValueError("no articles to cluster: pass at least one article")
     if len(articles) > max_articles:
         raise ValueError(
-            f"{len(articles)} articles exceed max_articles={max_articles}: the batch clusterer "
-            "holds an n x n similarity matrix; raise max_articles if you have the memory "
-            f"(about {4 * len(articles) ** 2 / 1e9:.1f} GB here)"
+            f"{len(articles)} articles exceed max_articles={max_articles}; raise max_articles "
+            "if this many articles is intended"
         )
     seen: dict[str, int] = {}
     duplicates: list[str] = []

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -35,7 +35,7 @@ def _keywords(
 
 def _representative(
     members: np.ndarray,
-    scores: np.ndarray,
+    block_scores: Callable[[np.ndarray], np.ndarray],
     articles: Sequence[Article],
     duplicate_of: Sequence[int | None],
 ) -> int:
@@ -45,7 +45,7 @@ def _representative(
     """
     if members.size == 1:
         return int(members[0])
-    block = scores[np.ix_(members, members)].astype(np.float64)
+    block = block_scores(members).astype(np.float64)
     np.fill_diagonal(block, 0.0)
     centrality = block.sum(axis=1) / (members.size - 1)
 
@@ -68,12 +68,14 @@ def build_clusters(
     articles: Sequence[Article],
     labels: np.ndarray,
     features: ArticleFeatures,
-    scores: np.ndarray,
+    block_scores: Callable[[np.ndarray], np.ndarray],
     *,
     duplicate_of: Sequence[int | None] | None = None,
     n_keywords: int = 8,
 ) -> list[StoryCluster]:
     """One ``StoryCluster`` per label ``0..k-1`` (labels must already be canonical).
+
+    ``block_scores(members)`` returns the members' square matrix of event similarities.
 
     ``duplicate_of[i]`` is the position of the article that article ``i`` is a near-copy of;
     it is reported on the member only when both are in the same event.
@@ -92,7 +94,7 @@ def build_clusters(
     clusters: list[StoryCluster] = []
     for label in range(int(labels.max()) + 1 if labels.size else 0):
         members = np.flatnonzero(labels == label)
-        rep = _representative(members, scores, articles, in_event)
+        rep = _representative(members, block_scores, articles, in_event)
         centroid = features.dense[members].mean(axis=0)
         centroid /= max(float(np.linalg.norm(centroid)), 1e-12)
         similarity = features.dense[members] @ centroid
