@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import numbers
 import os
 from collections.abc import Sequence
 from typing import Any
@@ -174,13 +175,13 @@ class StoryClusterer:
     def _validate_params(self) -> SimilarityWeights:
         for name in ("dense_weight", "lexical_weight", "entity_weight", "time_penalty"):
             value = getattr(self, name)
-            if not isinstance(value, (int, float)) or not np.isfinite(value) or value < 0:
+            if not _is_real(value) or not np.isfinite(value) or value < 0:
                 raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
         if self.dense_weight + self.lexical_weight + self.entity_weight <= 0:
             raise ValueError(
                 "at least one of dense_weight, lexical_weight, entity_weight must be > 0"
             )
-        if not isinstance(self.threshold, (int, float)) or not np.isfinite(self.threshold):
+        if not _is_real(self.threshold) or not np.isfinite(self.threshold):
             raise ValueError(f"threshold must be a finite number, got {self.threshold!r}")
         for name in (
             "lead_chars",
@@ -192,17 +193,19 @@ class StoryClusterer:
             "n_keywords",
         ):
             value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"{name} must be a positive int, got {value!r}")
         if self.dedup_threshold is not None and not 0 < self.dedup_threshold <= 1:
             raise ValueError(
                 f"dedup_threshold must be in (0, 1] or None, got {self.dedup_threshold!r}"
             )
+        if not isinstance(self.clean, bool):
+            raise ValueError(f"clean must be True or False, got {self.clean!r}")
         return SimilarityWeights(
-            dense=self.dense_weight,
-            lexical=self.lexical_weight,
-            entity=self.entity_weight,
-            time_penalty=self.time_penalty,
+            dense=float(self.dense_weight),
+            lexical=float(self.lexical_weight),
+            entity=float(self.entity_weight),
+            time_penalty=float(self.time_penalty),
         )
 
     def _embedder(self) -> Embedder:
@@ -245,8 +248,10 @@ class StoryClusterer:
             items = _with_languages(items)
         prepared = [self._prepare(article) for article in items]
         if embeddings is None:
-            texts = [embedding_text(article, self.lead_chars) for article in prepared]
-            dense = self._embedder().encode(texts)
+            vectors = self._embedder().encode(
+                [embedding_text(article, self.lead_chars) for article in prepared]
+            )
+            dense = _check_embeddings(vectors, len(items), source="the embedding model")
         else:
             dense = _check_embeddings(embeddings, len(items))
         features = build_features(prepared, dense, max_chars=self.max_chars)
@@ -296,6 +301,15 @@ class StoryClusterer:
     def fit_predict(self, articles: Any, *, embeddings: np.ndarray | None = None) -> np.ndarray:
         """Fit and return ``labels_``."""
         return self.fit(articles, embeddings=embeddings).labels_
+
+    def embedding_texts(self, articles: Any) -> list[str]:
+        """The texts this clusterer embeds for ``articles``: cleaned title and lead.
+
+        Use it to precompute vectors for ``fit(articles, embeddings=...)`` with your own
+        pipeline; the result is the same as letting ``fit`` embed.
+        """
+        items = as_articles(articles)
+        return [embedding_text(self._prepare(article), self.lead_chars) for article in items]
 
     def _prepare(self, article: Article) -> Article:
         """The article as the features see it: body cut at ``max_chars`` and cleaned."""
@@ -393,16 +407,21 @@ def _check_input(articles: Sequence[Article], max_articles: int) -> None:
         raise ValueError(f"duplicate article ids: {shown}{more}; ids must be unique")
 
 
-def _check_embeddings(embeddings: Any, n: int) -> np.ndarray:
+def _is_real(value: Any) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def _check_embeddings(embeddings: Any, n: int, *, source: str = "embeddings") -> np.ndarray:
+    """Validated float32 copy of ``embeddings`` with L2-normalised rows."""
     array = np.asarray(embeddings)
     if array.ndim != 2 or array.shape[0] != n:
-        raise ValueError(f"embeddings must have shape ({n}, dim), got {array.shape}")
+        raise ValueError(f"{source} must give shape ({n}, dim), got {array.shape}")
     if not np.issubdtype(array.dtype, np.number):
-        raise TypeError(f"embeddings must be numeric, got dtype {array.dtype}")
+        raise TypeError(f"{source} must be numeric, got dtype {array.dtype}")
     array = array.astype(np.float32)
     if not np.isfinite(array).all():
-        raise ValueError("embeddings contain NaN or infinite values")
+        raise ValueError(f"{source} contain NaN or infinite values")
     norms = np.linalg.norm(array, axis=1, keepdims=True)
     if (norms == 0).any():
-        raise ValueError("embeddings contain an all-zero row")
+        raise ValueError(f"{source} contain an all-zero row")
     return array / norms

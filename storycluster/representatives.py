@@ -60,8 +60,9 @@ def _representative(
 
 
 def _label(article: Article) -> str:
-    text = (article.title or article.text or "").strip().splitlines()[0]
-    return text if len(text) <= _LABEL_CHARS else text[: _LABEL_CHARS - 1].rstrip() + "…"
+    text = (article.title or "").strip() or (article.text or "").strip()
+    first = text.splitlines()[0] if text else ""
+    return first if len(first) <= _LABEL_CHARS else first[: _LABEL_CHARS - 1].rstrip() + "…"
 
 
 def build_clusters(

@@ -217,11 +217,6 @@ def test_text_only_and_title_only_articles(fake_embedder):
     assert all(c.label for c in model.clusters_)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="representatives._label: a whitespace-only title is truthy, so "
-    "'(title or text).strip().splitlines()[0]' raises IndexError",
-)
 def test_whitespace_title_with_text():
     article = Article(id="w", title="   ", text="Venice floods as the tide peaks.")
     model = StoryClusterer().fit([article], embeddings=np.ones((1, 4)))
@@ -396,11 +391,6 @@ def test_zero_weights_allowed_if_one_is_positive(event_records, event_vectors, e
     assert sc.evaluate(model.labels_, event_gold).bcubed_f1 == 1.0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="_validate_params checks isinstance(value, (int, float)): numpy scalars such as "
-    "np.float32 / np.int64 (e.g. from a parameter grid) are rejected",
-)
 def test_numpy_scalar_params_accepted(event_records, event_vectors):
     model = StoryClusterer(threshold=np.float32(4.0), n_keywords=np.int64(5))
     model.fit(event_records, embeddings=event_vectors)
@@ -418,11 +408,6 @@ def test_model_of_wrong_type(event_records):
         StoryClusterer(model=5).fit(event_records)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="fit() runs _check_embeddings only on embeddings= passed in, not on the output of "
-    "the model: an embedder returning unnormalised rows skews the scores silently",
-)
 def test_embedder_output_is_checked_and_normalised(event_records, event_vectors, fitted):
     class Unnormalised:
         def encode(self, texts):
