@@ -23,6 +23,13 @@ test: $(STAMP)
 	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest
 	$(BIN)/ruff check storycluster tests
 
+bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[bench]"
+	HF_HUB_OFFLINE=1 $(BIN)/python benchmarks/peers.py
+	HF_HUB_OFFLINE=1 $(BIN)/python benchmarks/quality.py
+	HF_HUB_OFFLINE=1 $(BIN)/python benchmarks/scale.py
+	HF_HUB_OFFLINE=1 $(BIN)/python benchmarks/bench_stream.py
+
 lint: $(STAMP)
 	$(BIN)/ruff check storycluster tests
 	$(BIN)/ruff format --check storycluster tests

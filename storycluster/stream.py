@@ -238,7 +238,9 @@ class StreamClusterer:
 
     window:
         Days after its last article during which an event accepts new ones (see the module
-        docstring for late articles).
+        docstring for late articles). The default, 30 days, lets follow-up reports (an arrest,
+        a funeral, a trial date) join their event: on gvc, where 10 % of same-event pairs are
+        more than 19 days apart, a 7-day window loses 0.013 B-cubed F1 against 30 days.
     seed:
         Seed of the background reservoir; part of the saved state.
     reservoir_size:
@@ -268,7 +270,7 @@ class StreamClusterer:
         lexical_weight: float = 0.5,
         entity_weight: float = 0.25,
         time_penalty: float = 1.0,
-        window: float = 7.0,
+        window: float = 30.0,
         clean: bool = True,
         lead_chars: int = 400,
         max_chars: int = 20_000,
