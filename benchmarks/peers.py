@@ -427,7 +427,8 @@ def evaluate_method(set_name: str, data: Path, method: Method, ctx: Context, gol
     best: tuple[float, Any] | None = None
     started = time.perf_counter()
     stopped_early = False
-    sweep = method.sweep(ctx, grid)
+    # Nothing to tune: the timed run below is the only run.
+    sweep = method.sweep(ctx, grid) if len(grid) > 1 else iter([(grid[0], None)])
     while True:
         try:
             knob, labels = next(sweep)
@@ -435,6 +436,9 @@ def evaluate_method(set_name: str, data: Path, method: Method, ctx: Context, gol
             break
         except Exception as exc:  # noqa: BLE001 - a failing knob value is reported, not fatal
             log(f"  {method.key}: sweep failed: {exc!r}")
+            break
+        if labels is None:
+            best = (float("nan"), knob)
             break
         f1 = sc.evaluate(labels, gold).bcubed_f1
         tried.append((knob, round(f1, 4)))
@@ -453,7 +457,7 @@ def evaluate_method(set_name: str, data: Path, method: Method, ctx: Context, gol
     log(f"  {method.key}: chosen {method.knob}={knob}; timing it in a fresh process")
     child = timed_run(set_name, data, method, knob, ctx.embeddings, timeout)
     report = sc.evaluate(child["labels"], gold)
-    if abs(report.bcubed_f1 - best[0]) > 1e-9:
+    if tried and abs(report.bcubed_f1 - best[0]) > 1e-9:
         log(f"  {method.key}: timed run scored {report.bcubed_f1:.4f}, sweep {best[0]:.4f}")
     values = [k for k, _ in tried]
     edge = len(values) > 1 and knob in (values[0], values[-1]) and not stopped_early

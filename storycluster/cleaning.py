@@ -23,7 +23,14 @@ from dataclasses import dataclass
 from itertools import pairwise
 from typing import NamedTuple
 
-__all__ = ["KINDS", "CleaningReport", "RemovedLine", "clean_text", "clean_text_with_report"]
+__all__ = [
+    "KINDS",
+    "CleaningReport",
+    "RemovedLine",
+    "clean_text",
+    "clean_text_with_report",
+    "extract_html",
+]
 
 #: Every ``kind`` a :class:`RemovedLine` can carry.
 KINDS: tuple[str, ...] = (
@@ -340,3 +347,19 @@ def clean_text(text: str) -> str:
     ``clean_text(clean_text(x)) == clean_text(x)``.
     """
     return clean_text_with_report(text).text
+
+
+def extract_html(html: str) -> str:
+    """Main text of an HTML page, extracted with trafilatura, then cleaned with :func:`clean_text`.
+
+    Requires the ``html`` extra (``pip install "storycluster[html]"``). Returns ``""`` when the
+    page has no main text.
+    """
+    try:
+        import trafilatura
+    except ImportError as error:
+        raise ImportError(
+            'extract_html needs trafilatura: pip install "storycluster[html]"'
+        ) from error
+    extracted = trafilatura.extract(html, include_comments=False, include_tables=False)
+    return clean_text(extracted or "")

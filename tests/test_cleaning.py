@@ -308,3 +308,22 @@ def test_gvc_debris_removed_and_body_kept(gvc_texts: list[str]) -> None:
         dropped = sum(len("".join(r.text.split())) for r in removed if r.kind != "caption")
         assert dropped <= 0.6 * total, text[:80]
         assert clean_text(cleaned) == cleaned
+
+
+def test_extract_html_keeps_article_drops_chrome():
+    pytest.importorskip("trafilatura")
+    from storycluster.cleaning import extract_html
+
+    page = (
+        "<html><head><title>Quake hits Nepal</title></head><body>"
+        "<nav>Home | World | Sport</nav><article><h1>Quake hits Nepal</h1>"
+        "<p>A magnitude 7.8 earthquake struck Nepal on Saturday, killing hundreds of people in "
+        "Kathmandu and surrounding districts, officials said.</p>"
+        "<p>Rescue teams searched collapsed buildings through the night as aftershocks shook "
+        "the valley.</p></article><footer>Share this: Twitter Facebook</footer></body></html>"
+    )
+    text = extract_html(page)
+    assert "A magnitude 7.8 earthquake struck Nepal on Saturday" in text
+    assert "aftershocks shook the valley." in text
+    assert "Share this" not in text
+    assert "Home | World" not in text
