@@ -236,7 +236,14 @@ def _credit_trailer(line: str) -> bool:
     trailer = line[ends[-1].end() :]
     words = _words(trailer)
     stops = [w for w in words if w in _STOP and w not in {"of", "and", "us"}]
-    return 0 < len(words) <= 15 and not stops and bool(_AGENCY.search(trailer))
+    # A credit is a name, not prose: every word capitalised but a few joiners
+    # ("Reuters witnessed hundreds of..." is the start of a sentence, not a credit).
+    joiners = {"via", "for", "of", "and", "by", "photo", "photos", "image", "images", "file"}
+    named = all(
+        token[:1].isupper() or token.lower() in joiners
+        for token in re.findall(r"[^\W\d_][\w'\u2019.-]*", trailer)
+    )
+    return 0 < len(words) <= 15 and not stops and named and bool(_AGENCY.search(trailer))
 
 
 def _is_label(line: str) -> bool:

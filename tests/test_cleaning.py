@@ -327,3 +327,14 @@ def test_extract_html_keeps_article_drops_chrome():
     assert "aftershocks shook the valley." in text
     assert "Share this" not in text
     assert "Home | World" not in text
+
+
+def test_prose_naming_an_agency_is_not_a_caption():
+    # A lead whose last sentence starts with an agency name ("Reuters witnessed ...") is prose.
+    line = (
+        "Food and water has been scarce, around 20 migrants told the agency. "
+        "Reuters witnessed hundreds of..."
+    )
+    assert clean_text(line) == line
+    credit = "Migrants wait under the bridge in Del Rio on Sept. 16, 2021. REUTERS/Go Nakamura"
+    assert clean_text(credit) == ""

@@ -1,0 +1,570 @@
+"""Engine-independent pieces for clustering very large corpora on Spark, Ray or one process.
+
+Nothing here imports an engine: every function takes and returns plain pandas DataFrames, so
+an engine only has to move rows between them (see :mod:`storycluster.spark` and
+:mod:`storycluster.ray`), and :func:`cluster_pandas` runs the very same functions in a loop on
+one machine. The plan:
+
+1. :func:`assign_windows` copies each article into the overlapping time windows it falls in
+   (by default 2-day windows starting every day, so each dated article is in two windows;
+   undated articles go to one ``"undated"`` window) and gives it a blocking key: its language,
+   plus, only when a (window, language) group holds more than ``max_group_size`` articles, a
+   coarse embedding bucket (signs of its projections on a few seeded random hyperplanes).
+2. :func:`cluster_group` runs :class:`storycluster.StoryClusterer` on one (window, block) group
+   with the precomputed embeddings and returns each row's local cluster.
+3. :func:`link_windows` joins the local clusters into global events: clusters that share an
+   article (the window overlap) are unioned with union-find, largest clusters first, unless the
+   union would make an event span more than ``max_span_days``; each article then takes the event
+   of its largest local cluster. An event id is ``"ev_"`` plus a hash of its smallest member id.
+4. :func:`summarise_events` gives one row per event.
+
+Input columns: ``id, title, text, published_at, language, source, url, embedding`` (the
+embedding a list or array per row; ``language`` may be missing or null).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "ASSIGNMENT_COLUMNS",
+    "UNDATED",
+    "assign_windows",
+    "block_bits",
+    "cluster_group",
+    "cluster_pandas",
+    "event_id_for",
+    "explode_windows",
+    "frame_from_articles",
+    "group_function",
+    "link_windows",
+    "summarise_events",
+    "summarise_event_group",
+]
+
+#: Window label of articles without a publication time.
+UNDATED = "undated"
+#: Blocking language of articles without one.
+UNKNOWN_LANGUAGE = "und"
+#: Hyperplanes computed per article; a block uses as many of them as its size needs.
+MAX_PLANES = 12
+_SECONDS_PER_DAY = 86_400.0
+
+#: Columns :func:`cluster_group` returns, in order.
+ASSIGNMENT_COLUMNS = [
+    "article_id",
+    "window",
+    "block",
+    "local_cluster",
+    "cluster_size",
+    "score",
+    "day",
+    "keywords",
+]
+
+#: Columns of the per-article result of :func:`link_windows`.
+LINK_COLUMNS = ["article_id", "event_id", "score", "cluster_size", "keywords"]
+
+#: Columns of :func:`summarise_events`.
+EVENT_COLUMNS = [
+    "event_id",
+    "representative_id",
+    "size",
+    "first_seen",
+    "last_seen",
+    "keywords",
+    "sources",
+]
+
+_ARTICLE_FIELDS = ("id", "title", "text", "url", "source", "published_at", "language")
+
+
+# -- 1. windows and blocks ------------------------------------------------------------------
+
+
+def published_days(values: pd.Series) -> np.ndarray:
+    """Publication times as float days since 1970-01-01 UTC; NaN where missing or unparsable.
+
+    Strings are read as ISO 8601 (an offset is honoured, none means UTC); naive datetimes are
+    UTC.
+    """
+    if pd.api.types.is_datetime64_any_dtype(values):
+        times = values
+        if getattr(times.dt, "tz", None) is None:
+            times = times.dt.tz_localize("UTC")
+        else:
+            times = times.dt.tz_convert("UTC")
+    else:
+        objects = values.astype(object).where(values.notna(), None)
+        strings = objects.map(lambda v: v.strip() if isinstance(v, str) else v)
+        times = pd.to_datetime(
+            strings.replace("", None), utc=True, format="ISO8601", errors="coerce"
+        )
+    seconds = (times - pd.Timestamp(0, tz="UTC")).dt.total_seconds()
+    return seconds.to_numpy(dtype=np.float64, na_value=np.nan) / _SECONDS_PER_DAY
+
+
+def _window_label(start_day: int) -> str:
+    return (pd.Timestamp(0, tz="UTC") + pd.Timedelta(days=int(start_day))).strftime("%Y-%m-%d")
+
+
+def _hyperplane_bits(embeddings: np.ndarray, seed: int) -> list[str]:
+    """``MAX_PLANES`` '0'/'1' characters per row: signs on seeded random hyperplanes."""
+    if len(embeddings) == 0:
+        return []
+    planes = np.random.default_rng(seed).standard_normal((MAX_PLANES, embeddings.shape[1]))
+    signs = (embeddings @ planes.T) > 0
+    return ["".join("1" if s else "0" for s in row) for row in signs]
+
+
+def explode_windows(
+    pdf: pd.DataFrame, *, window_days: int = 2, step_days: int = 1, seed: int = 0
+) -> pd.DataFrame:
+    """Copy each row into every window it falls in; row by row, no global information needed.
+
+    Adds ``window`` (start date ``YYYY-MM-DD`` of a window of ``window_days`` UTC days, windows
+    starting every ``step_days`` days from 1970-01-01, or ``"undated"``), ``language`` filled
+    with ``"und"`` where missing, ``day`` (float days since the epoch, NaN if undated) and
+    ``bits`` (hyperplane signs of the embedding, used by :func:`block_bits`). A dated article
+    lands in ``window_days / step_days`` windows.
+    """
+    _check_window_params(window_days, step_days)
+    days = (
+        published_days(pdf["published_at"]) if "published_at" in pdf else np.full(len(pdf), np.nan)
+    )
+    embeddings = _embedding_matrix(pdf["embedding"]) if len(pdf) else np.zeros((0, 1))
+    base = pdf.copy()
+    if "language" not in base:
+        base["language"] = None
+    language = base["language"].astype(object)
+    base["language"] = language.where(language.notna() & (language != ""), UNKNOWN_LANGUAGE)
+    base["day"] = days
+    base["bits"] = _hyperplane_bits(embeddings, seed)
+    positions: list[int] = []
+    windows: list[str] = []
+    for position, day in enumerate(days):
+        if math.isnan(day):
+            positions.append(position)
+            windows.append(UNDATED)
+            continue
+        whole = math.floor(day)
+        first = -((-(whole - window_days + 1)) // step_days)  # ceil division
+        for k in range(first, whole // step_days + 1):
+            positions.append(position)
+            windows.append(_window_label(k * step_days))
+    out = base.iloc[positions].reset_index(drop=True)
+    out["window"] = windows
+    return out
+
+
+def block_bits(counts: pd.DataFrame, *, max_group_size: int = 5_000) -> pd.DataFrame:
+    """Hyperplane bits each (window, language) group needs to get under ``max_group_size``.
+
+    ``counts`` has ``window, language, count``; the result adds ``n_bits`` (0 for a group that
+    is small enough, else ``ceil(log2(count / max_group_size)) + 1``, at most ``MAX_PLANES``).
+    Random hyperplanes split unevenly, hence the extra bit.
+    """
+    if max_group_size < 1:
+        raise ValueError(f"max_group_size must be >= 1, got {max_group_size!r}")
+    out = counts[["window", "language", "count"]].copy()
+    ratio = out["count"].to_numpy(dtype=np.float64) / max_group_size
+    needed = np.where(ratio > 1, np.ceil(np.log2(np.maximum(ratio, 1.0))) + 1, 0)
+    out["n_bits"] = np.minimum(needed, MAX_PLANES).astype(np.int64)
+    return out
+
+
+def _with_blocks(exploded: pd.DataFrame, bits: pd.DataFrame) -> pd.DataFrame:
+    merged = exploded.merge(bits[["window", "language", "n_bits"]], on=["window", "language"])
+    merged["block"] = [
+        language if n == 0 else f"{language}:{b[:n]}"
+        for language, b, n in zip(merged["language"], merged["bits"], merged["n_bits"], strict=True)
+    ]
+    return merged.drop(columns=["bits", "n_bits"])
+
+
+def assign_windows(
+    df: pd.DataFrame,
+    *,
+    window_days: int = 2,
+    step_days: int = 1,
+    max_group_size: int = 5_000,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Rows duplicated into overlapping time windows, each with a ``window`` and ``block`` key.
+
+    Each (window, block) group is clustered on its own by :func:`cluster_group`. The block is
+    the language; a (window, language) group larger than ``max_group_size`` is split further
+    by the signs of the embeddings on a few seeded random hyperplanes (``"en:0110"``).
+    """
+    exploded = explode_windows(df, window_days=window_days, step_days=step_days, seed=seed)
+    counts = exploded.groupby(["window", "language"]).size().rename("count").reset_index()
+    return _with_blocks(exploded, block_bits(counts, max_group_size=max_group_size))
+
+
+# -- 2. one group ---------------------------------------------------------------------------
+
+
+def cluster_group(pdf: pd.DataFrame, **params: Any) -> pd.DataFrame:
+    """Cluster one (window, block) group; one row per input row (see ``ASSIGNMENT_COLUMNS``).
+
+    ``params`` go to :class:`storycluster.StoryClusterer` (the embeddings are taken from the
+    ``embedding`` column, so no model is loaded). Rows are sorted by id first, so the result
+    does not depend on the order an engine delivers them in. ``local_cluster`` numbers the
+    group's clusters largest first; ``score`` is the member's cosine to its cluster centroid.
+    """
+    from .clusterer import StoryClusterer
+
+    if len(pdf) == 0:
+        return _empty_assignments()
+    pdf = pdf.sort_values("id", kind="stable").reset_index(drop=True)
+    # Near-copy marks are not part of the output, and their LSH set-up dominates small groups.
+    params = {"cache": False, "show_progress_bar": False, "dedup_threshold": None, **params}
+    model = StoryClusterer(**params).fit(
+        _records(pdf), embeddings=_embedding_matrix(pdf["embedding"])
+    )
+    sizes = np.array([cluster.size for cluster in model.clusters_], dtype=np.int64)
+    similarity = {
+        member.article_id: member.similarity
+        for cluster in model.clusters_
+        for member in cluster.members
+    }
+    labels = np.asarray(model.labels_, dtype=np.int64)
+    ids = pdf["id"].astype(str).tolist()
+    days = (
+        pdf["day"].to_numpy(dtype=np.float64)
+        if "day" in pdf
+        else published_days(pdf["published_at"])
+    )
+    return pd.DataFrame(
+        {
+            "article_id": ids,
+            "window": pdf["window"].astype(str).to_numpy(),
+            "block": pdf["block"].astype(str).to_numpy(),
+            "local_cluster": labels,
+            "cluster_size": sizes[labels],
+            "score": np.array([similarity[i] for i in ids], dtype=np.float64),
+            "day": days,
+            "keywords": [list(model.clusters_[label].keywords) for label in labels],
+        },
+        columns=ASSIGNMENT_COLUMNS,
+    )
+
+
+def group_function(**params: Any):
+    """A one-argument ``pdf -> pdf`` wrapper of :func:`cluster_group` with ``params`` bound.
+
+    Engines pick a calling convention by arity (Spark's ``applyInPandas`` treats a 2-argument
+    function as ``(key, pdf)``), so this is a plain one-argument closure.
+    """
+
+    def cluster_one_group(pdf: pd.DataFrame) -> pd.DataFrame:
+        return cluster_group(pdf, **params)
+
+    return cluster_one_group
+
+
+# -- 3. linking windows ---------------------------------------------------------------------
+
+
+class _UnionFind:
+    def __init__(self, n: int, lo: np.ndarray, hi: np.ndarray) -> None:
+        self.parent = list(range(n))
+        self.lo = lo.tolist()
+        self.hi = hi.tolist()
+
+    def find(self, x: int) -> int:
+        parent = self.parent
+        root = x
+        while parent[root] != root:
+            root = parent[root]
+        while parent[x] != root:
+            parent[x], x = root, parent[x]
+        return root
+
+    def union(self, a: int, b: int, max_span: float) -> bool:
+        ra, rb = self.find(a), self.find(b)
+        if ra == rb:
+            return True
+        lo = _nanmin(self.lo[ra], self.lo[rb])
+        hi = _nanmax(self.hi[ra], self.hi[rb])
+        if not math.isnan(lo) and hi - lo > max_span:
+            return False
+        if rb < ra:
+            ra, rb = rb, ra
+        self.parent[rb] = ra
+        self.lo[ra], self.hi[ra] = lo, hi
+        return True
+
+
+def _nanmin(a: float, b: float) -> float:
+    return b if math.isnan(a) else a if math.isnan(b) else min(a, b)
+
+
+def _nanmax(a: float, b: float) -> float:
+    return b if math.isnan(a) else a if math.isnan(b) else max(a, b)
+
+
+def event_id_for(smallest_member_id: str) -> str:
+    """``"ev_"`` and a BLAKE2 hash of an event's smallest member id."""
+    digest = hashlib.blake2b(smallest_member_id.encode("utf-8"), digest_size=8).hexdigest()
+    return f"ev_{digest}"
+
+
+def link_windows(assignments: pd.DataFrame, *, max_span_days: float = 7.0) -> pd.DataFrame:
+    """Join per-window clusters into global events; one row per article (``LINK_COLUMNS``).
+
+    Nodes are local clusters, keyed by (window, block, local_cluster). For each article, its
+    clusters are ranked largest first (ties: earlier window, then block, then cluster number);
+    the first is its *primary* cluster, and it is unioned with each of the others, the unions
+    of larger clusters first. A union that would make the event span (first to last
+    publication time of the members of its clusters) more than ``max_span_days`` is skipped,
+    so a long-running story does not chain into one giant event. Each article then takes the
+    event of its primary cluster, with that cluster's score, size and keywords. The event id is
+    :func:`event_id_for` of its smallest member id. The result depends only on the assignment
+    rows, not on their order.
+    """
+    if len(assignments) == 0:
+        return pd.DataFrame(columns=LINK_COLUMNS)
+    frame = assignments.reset_index(drop=True)
+    keys = frame[["window", "block", "local_cluster"]]
+    codes, uniques = pd.MultiIndex.from_frame(keys).factorize(sort=True)
+    n_clusters = len(uniques)
+    days = frame["day"].to_numpy(dtype=np.float64)
+    with np.errstate(all="ignore"):
+        lo = pd.Series(days).groupby(codes).min().reindex(range(n_clusters)).to_numpy()
+        hi = pd.Series(days).groupby(codes).max().reindex(range(n_clusters)).to_numpy()
+    uf = _UnionFind(n_clusters, lo, hi)
+
+    # codes follow sorted (window, block, local_cluster), so the code breaks size ties.
+    frame = frame.assign(_code=codes, _neg_size=-frame["cluster_size"].to_numpy())
+    ranked = frame.sort_values(["article_id", "_neg_size", "_code"], kind="stable")
+    first = ~ranked["article_id"].duplicated()
+    primary = ranked.loc[first].set_index("article_id")
+    others = ranked.loc[~first]
+    if len(others):
+        pairs = pd.DataFrame(
+            {
+                "a": primary.loc[others["article_id"], "_code"].to_numpy(),
+                "b": others["_code"].to_numpy(),
+                "size": -primary.loc[others["article_id"], "_neg_size"].to_numpy()
+                - others["_neg_size"].to_numpy(),
+            }
+        ).sort_values(["size", "a", "b"], ascending=[False, True, True], kind="stable")
+        for a, b in zip(pairs["a"].tolist(), pairs["b"].tolist(), strict=True):
+            uf.union(a, b, float(max_span_days))
+
+    roots = np.array([uf.find(c) for c in primary["_code"].tolist()], dtype=np.int64)
+    article_ids = primary.index.to_numpy()
+    smallest = pd.Series(article_ids).groupby(roots).transform("min").to_numpy()
+    event_names = {s: event_id_for(s) for s in set(smallest.tolist())}
+    return pd.DataFrame(
+        {
+            "article_id": article_ids,
+            "event_id": [event_names[s] for s in smallest],
+            "score": primary["score"].to_numpy(dtype=np.float64),
+            "cluster_size": primary["cluster_size"].to_numpy(dtype=np.int64),
+            "keywords": primary["keywords"].tolist(),
+        },
+        columns=LINK_COLUMNS,
+    )
+
+
+# -- 4. events ------------------------------------------------------------------------------
+
+
+def summarise_event_group(pdf: pd.DataFrame) -> pd.DataFrame:
+    """One event's row from its members' rows (``event_id, article_id, score, cluster_size,
+    keywords, source, published_at``); a one-argument function for ``groupby().apply``.
+
+    The representative is the member closest to its cluster centroid (ties: smallest id); the
+    keywords are those of the event's largest local cluster (ties: the representative's).
+    """
+    ranked = pdf.assign(_id=pdf["article_id"].astype(str)).sort_values(
+        ["score", "_id"], ascending=[False, True], kind="stable"
+    )
+    representative = ranked.iloc[0]
+    by_size = ranked.sort_values("cluster_size", ascending=False, kind="stable")
+    keywords = by_size.iloc[0]["keywords"]
+    days = published_days(pdf["published_at"]) if "published_at" in pdf else np.array([np.nan])
+    sources = sorted({str(s) for s in pdf["source"].tolist() if isinstance(s, str) and s})
+    first = np.nanmin(days) if np.isfinite(days).any() else np.nan
+    last = np.nanmax(days) if np.isfinite(days).any() else np.nan
+    return pd.DataFrame(
+        {
+            "event_id": [str(representative["event_id"])],
+            "representative_id": [str(representative["_id"])],
+            "size": [len(pdf)],
+            "first_seen": [_day_to_timestamp(first)],
+            "last_seen": [_day_to_timestamp(last)],
+            "keywords": [list(keywords) if keywords is not None else []],
+            "sources": [sources],
+        },
+        columns=EVENT_COLUMNS,
+    )
+
+
+def summarise_events(links: pd.DataFrame, articles: pd.DataFrame) -> pd.DataFrame:
+    """One row per event (``EVENT_COLUMNS``), largest first (ties: event id).
+
+    ``links`` is the result of :func:`link_windows`; ``articles`` the input (``id``, and
+    ``source`` and ``published_at`` where present). ``first_seen``/``last_seen`` are UTC
+    timestamps (NaT for an undated event); ``sources`` sorted and distinct.
+    """
+    columns = [c for c in ("id", "source", "published_at") if c in articles]
+    info = articles[columns].rename(columns={"id": "article_id"})
+    info = info.assign(article_id=info["article_id"].astype(str))
+    if "source" not in info:
+        info["source"] = None
+    if "published_at" not in info:
+        info["published_at"] = None
+    members = links.merge(info, on="article_id", how="left")
+    if len(members) == 0:
+        return pd.DataFrame(columns=EVENT_COLUMNS)
+    parts = [summarise_event_group(group) for _, group in members.groupby("event_id", sort=True)]
+    return sort_events(pd.concat(parts, ignore_index=True))
+
+
+def sort_events(events: pd.DataFrame) -> pd.DataFrame:
+    """Events largest first, ties by event id, with a fresh index."""
+    return events.sort_values(
+        ["size", "event_id"], ascending=[False, True], kind="stable"
+    ).reset_index(drop=True)
+
+
+def _day_to_timestamp(day: float) -> pd.Timestamp:
+    if day is None or not np.isfinite(day):
+        return pd.NaT
+    return pd.Timestamp(round(day * _SECONDS_PER_DAY * 1e6), unit="us", tz="UTC")
+
+
+# -- single process -------------------------------------------------------------------------
+
+
+def cluster_pandas(
+    df: pd.DataFrame,
+    *,
+    window_days: int = 2,
+    step_days: int = 1,
+    max_group_size: int = 5_000,
+    max_span_days: float = 7.0,
+    seed: int = 0,
+    **params: Any,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The windowed pipeline in one process: ``(links, events)``.
+
+    ``links`` has one row per article (``LINK_COLUMNS``), ``events`` one row per event
+    (``EVENT_COLUMNS``). ``params`` go to :class:`storycluster.StoryClusterer`. The engines
+    run exactly these steps, so their results are identical to this one.
+    """
+    _check_input_frame(df)
+    windowed = assign_windows(
+        df,
+        window_days=window_days,
+        step_days=step_days,
+        max_group_size=max_group_size,
+        seed=seed,
+    )
+    fn = group_function(**params)
+    parts = [fn(group) for _, group in windowed.groupby(["window", "block"], sort=True)]
+    assignments = pd.concat(parts, ignore_index=True) if parts else _empty_assignments()
+    links = link_windows(assignments, max_span_days=max_span_days)
+    events = summarise_events(links, df)
+    return links, events
+
+
+# -- helpers --------------------------------------------------------------------------------
+
+
+def _check_window_params(window_days: int, step_days: int) -> None:
+    for name, value in (("window_days", window_days), ("step_days", step_days)):
+        if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
+            raise ValueError(f"{name} must be a positive int, got {value!r}")
+    if step_days > window_days:
+        raise ValueError(
+            f"step_days ({step_days}) > window_days ({window_days}) leaves gaps between windows"
+        )
+
+
+def _check_input_frame(df: pd.DataFrame) -> None:
+    missing = [c for c in ("id", "embedding") if c not in df]
+    if missing:
+        raise ValueError(f"input is missing column(s) {missing}; see storycluster.distributed")
+    if not df["id"].is_unique:
+        raise ValueError("article ids must be unique")
+
+
+def _embedding_matrix(column: Iterable[Any]) -> np.ndarray:
+    rows = [np.asarray(v, dtype=np.float32) for v in column]
+    if not rows:
+        return np.zeros((0, 0), dtype=np.float32)
+    return np.stack(rows)
+
+
+def _clean(value: Any) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if value is pd.NaT:
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.to_pydatetime()
+    if isinstance(value, np.datetime64):
+        return pd.Timestamp(value).to_pydatetime() if not np.isnat(value) else None
+    return value
+
+
+def _records(pdf: pd.DataFrame) -> list[dict[str, Any]]:
+    fields = [f for f in _ARTICLE_FIELDS if f in pdf]
+    out = []
+    for row in pdf[fields].itertuples(index=False, name=None):
+        record = {f: _clean(v) for f, v in zip(fields, row, strict=True)}
+        record["id"] = str(record["id"])
+        if record.get("language") == UNKNOWN_LANGUAGE:
+            record["language"] = None
+        out.append(record)
+    return out
+
+
+def _empty_assignments() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype=object) for c in ASSIGNMENT_COLUMNS})
+
+
+def iter_batches(frame: pd.DataFrame, size: int) -> Iterator[pd.DataFrame]:
+    """``frame`` in consecutive slices of at most ``size`` rows."""
+    for start in range(0, len(frame), size):
+        yield frame.iloc[start : start + size]
+
+
+def frame_from_articles(articles: Any, embeddings: np.ndarray) -> pd.DataFrame:
+    """The input DataFrame for these functions (and the engines) from articles and vectors.
+
+    ``published_at`` is kept as an ISO 8601 string with its offset, so no engine converts it
+    to its session time zone.
+    """
+    from .io import as_articles
+
+    items = as_articles(articles)
+    matrix = np.asarray(embeddings, dtype=np.float32)
+    if matrix.ndim != 2 or matrix.shape[0] != len(items):
+        raise ValueError(f"embeddings must have shape ({len(items)}, dim), got {matrix.shape}")
+    return pd.DataFrame(
+        {
+            "id": [a.id for a in items],
+            "title": [a.title for a in items],
+            "text": [a.text for a in items],
+            "published_at": [
+                a.published_at.isoformat() if a.published_at is not None else None for a in items
+            ],
+            "language": [a.language for a in items],
+            "source": [a.source for a in items],
+            "url": [a.url for a in items],
+            "embedding": list(matrix),
+        }
+    )
