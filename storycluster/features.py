@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 from scipy import sparse
@@ -41,6 +42,17 @@ class ArticleFeatures:
     """``(n,)`` float64 days since the Unix epoch, NaN where the date is unknown."""
     vocabulary: np.ndarray
     """Terms of the lexical columns, for keywords."""
+
+    @cached_property
+    def has_evidence(self) -> np.ndarray:
+        """``(3, n)`` bool: whether each article has dense, lexical and entity features."""
+        return np.vstack(
+            [
+                np.ones(len(self), dtype=bool),
+                np.diff(self.lexical.indptr) > 0,
+                np.diff(self.entities.indptr) > 0,
+            ]
+        )
 
     def __len__(self) -> int:
         return int(self.dense.shape[0])

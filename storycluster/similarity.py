@@ -115,6 +115,37 @@ def estimate_background(
     return Background(mean=mean, sd=np.maximum(np.sqrt(var), _MIN_SD))
 
 
+def _combine(
+    features: ArticleFeatures,
+    background: Background,
+    cosines: list[np.ndarray],
+    rows: np.ndarray,
+    cols: np.ndarray,
+    weights: SimilarityWeights,
+) -> np.ndarray:
+    """Weighted standardised cosines minus the time penalty, for index arrays that broadcast.
+
+    A kind of evidence that one of the two articles lacks (no entity tokens in lower-cased
+    headlines, no lexical terms left after stop words) is left out of that pair's average rather
+    than counted as a mismatch: missing evidence is not evidence against.
+    """
+    w = weights.as_array()
+    evidence = features.has_evidence
+    total = np.zeros(np.broadcast_shapes(rows.shape, cols.shape), dtype=np.float64)
+    weight_sum = np.zeros_like(total)
+    for k, cos in enumerate(cosines):
+        mean = (background.mean[k, rows] + background.mean[k, cols]) / 2
+        sd = np.sqrt((background.sd[k, rows] ** 2 + background.sd[k, cols] ** 2) / 2)
+        pair_weight = w[k] * (evidence[k, rows] & evidence[k, cols])
+        total += pair_weight * (cos - mean) / sd
+        weight_sum += pair_weight
+    score = total / np.maximum(weight_sum, 1e-12)
+    if weights.time_penalty:
+        gap = np.abs(features.days[rows] - features.days[cols])
+        score -= weights.time_penalty * np.log1p(np.nan_to_num(gap, nan=0.0))
+    return score.astype(np.float32)
+
+
 def pair_scores(
     features: ArticleFeatures,
     background: Background,
@@ -126,19 +157,8 @@ def pair_scores(
 
     Higher is more alike; the scale is in background standard deviations.
     """
-    w = weights.as_array()
-    score = np.zeros((rows.size, cols.size), dtype=np.float32)
-    for k, cos in enumerate(_cosines(features, rows, cols)):
-        mean = (background.mean[k, rows][:, None] + background.mean[k, cols][None, :]) / 2
-        sd = np.sqrt(
-            (background.sd[k, rows][:, None] ** 2 + background.sd[k, cols][None, :] ** 2) / 2
-        )
-        score += (w[k] * (cos - mean) / sd).astype(np.float32)
-    if weights.time_penalty:
-        gap = np.abs(features.days[rows][:, None] - features.days[cols][None, :])
-        penalty = weights.time_penalty * np.log1p(np.nan_to_num(gap, nan=0.0))
-        score -= penalty.astype(np.float32)
-    return score
+    cosines = _cosines(features, rows, cols)
+    return _combine(features, background, cosines, rows[:, None], cols[None, :], weights)
 
 
 def edge_scores(
@@ -154,7 +174,6 @@ def edge_scores(
 
     The same score as :func:`pair_scores`, computed pair by pair for a sparse candidate graph.
     """
-    w = weights.as_array()
     out = np.zeros(rows.size, dtype=np.float32)
     for start in range(0, rows.size, chunk):
         r = rows[start : start + chunk]
@@ -162,13 +181,5 @@ def edge_scores(
         cosines = [np.einsum("ij,ij->i", features.dense[r], features.dense[c])]
         for matrix in (features.lexical, features.entities):
             cosines.append(np.asarray(matrix[r].multiply(matrix[c]).sum(axis=1)).ravel())
-        score = np.zeros(r.size, dtype=np.float64)
-        for k, cos in enumerate(cosines):
-            mean = (background.mean[k, r] + background.mean[k, c]) / 2
-            sd = np.sqrt((background.sd[k, r] ** 2 + background.sd[k, c] ** 2) / 2)
-            score += w[k] * (cos - mean) / sd
-        if weights.time_penalty:
-            gap = np.abs(features.days[r] - features.days[c])
-            score -= weights.time_penalty * np.log1p(np.nan_to_num(gap, nan=0.0))
-        out[start : start + chunk] = score
+        out[start : start + chunk] = _combine(features, background, cosines, r, c, weights)
     return out
