@@ -44,8 +44,8 @@ __all__ = [
     "frame_from_articles",
     "group_function",
     "link_windows",
-    "summarise_events",
     "summarise_event_group",
+    "summarise_events",
 ]
 
 #: Window label of articles without a publication time.

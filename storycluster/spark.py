@@ -150,7 +150,7 @@ def embed_dataframe(
     workers) uses :class:`storycluster.cache.CachedEmbedder`; off by default, since executors
     rarely share a disk.
     """
-    F, T = _pyspark()
+    _F, T = _pyspark()
     schema = T.StructType(
         [f for f in df.schema.fields if f.name != output_col]
         + [T.StructField(output_col, T.ArrayType(T.FloatType()))]
@@ -232,8 +232,8 @@ def cluster_dataframe(
     dist._check_window_params(window_days, step_days)
 
     exploded_schema = T.StructType(
-        list(base.schema.fields)
-        + [
+        [
+            *list(base.schema.fields),
             T.StructField("day", T.DoubleType()),
             T.StructField("bits", T.StringType()),
             T.StructField("window", T.StringType()),

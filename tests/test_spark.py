@@ -21,11 +21,11 @@ pytestmark = [
 pytest.importorskip("pyspark", reason="pyspark is not installed: pip install 'storycluster[spark]'")
 pytest.importorskip("pyarrow", reason="pyarrow is not installed: pip install 'storycluster[spark]'")
 
+from conftest import dataset_path  # noqa: E402
+
 import storycluster as sc  # noqa: E402
 from storycluster import distributed as dist  # noqa: E402
 from storycluster import spark as scs  # noqa: E402
-
-from conftest import dataset_path  # noqa: E402
 
 
 def _java_home() -> str | None:
@@ -96,6 +96,22 @@ def _to_spark(spark, frame):
     return spark.createDataFrame(frame, schema=scs._input_schema(T))
 
 
+def test_spark_equals_single_process_small(spark):
+    from conftest import event_embeddings, make_event_articles
+
+    records, gold = make_event_articles()
+    frame = dist.frame_from_articles(records, event_embeddings(gold))
+    links, events = dist.cluster_pandas(frame)
+    assignments_df, events_df = scs.cluster_dataframe(_to_spark(spark, frame))
+    got = assignments_df.select("article_id", "event_id").toPandas()
+    assert dict(zip(got["article_id"], got["event_id"], strict=True)) == dict(
+        zip(links["article_id"], links["event_id"], strict=True)
+    )
+    assert sorted(events_df.toPandas()["event_id"]) == sorted(events["event_id"])
+    assert len(events) == 5  # four events and the loner
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("name", "tolerance"),
     [("gvc", 0.15), ("allsides2021", 0.10)],

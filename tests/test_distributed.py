@@ -1,0 +1,92 @@
+"""The engine-independent windowed pipeline (storycluster.distributed), no engine needed."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import event_embeddings, make_event_articles
+
+import storycluster as sc
+from storycluster import distributed as dist
+
+
+def _frame():
+    records, gold = make_event_articles()
+    return dist.frame_from_articles(records, event_embeddings(gold)), records, gold
+
+
+def test_assign_windows_overlaps_and_undated():
+    frame, _, _ = _frame()
+    frame.loc[0, "published_at"] = None
+    windowed = dist.assign_windows(frame, window_days=2, step_days=1)
+    per_article = windowed.groupby("id")["window"].apply(list)
+    assert per_article[frame.loc[0, "id"]] == [dist.UNDATED]
+    dated = frame.loc[1, "id"]
+    assert len(per_article[dated]) == 2  # a dated article is in two 2-day windows
+    assert set(windowed["block"]) == {dist.UNKNOWN_LANGUAGE}  # no language, no split
+
+
+def test_large_groups_split_by_hyperplanes():
+    frame, _, _ = _frame()
+    frame["published_at"] = "2020-01-01T12:00:00+00:00"
+    windowed = dist.assign_windows(frame, max_group_size=4)
+    assert windowed["block"].str.contains(":").all()
+    assert windowed.groupby(["window", "block"]).size().max() < len(frame)
+
+
+def test_cluster_pandas_finds_the_events():
+    frame, records, gold = _frame()
+    links, events = dist.cluster_pandas(frame)
+    labels = links.set_index("article_id").loc[[r["id"] for r in records], "event_id"]
+    assert sc.evaluate(labels.tolist(), gold).bcubed_f1 == pytest.approx(1.0)
+    assert events["size"].tolist() == [4, 3, 3, 3, 1]
+    assert set(events.columns) == set(dist.EVENT_COLUMNS)
+    smallest = links.groupby("event_id")["article_id"].min()
+    assert all(dist.event_id_for(m) == e for e, m in smallest.items())
+    # Row order does not matter.
+    shuffled = frame.sample(frac=1.0, random_state=1).reset_index(drop=True)
+    assert dist.cluster_pandas(shuffled)[0].sort_values("article_id")["event_id"].tolist() == (
+        links.sort_values("article_id")["event_id"].tolist()
+    )
+
+
+def _assignment(article, window, cluster, size, day):
+    return {
+        "article_id": article,
+        "window": window,
+        "block": "en",
+        "local_cluster": cluster,
+        "cluster_size": size,
+        "score": 1.0,
+        "day": day,
+        "keywords": [],
+    }
+
+
+def test_link_windows_unions_overlaps_and_caps_the_span():
+    # A chain a-b (window 1), b-c (window 2), c-d (window 3); d is 9 days after a.
+    rows = [
+        _assignment("a", "w1", 0, 2, 0.0),
+        _assignment("b", "w1", 0, 2, 1.0),
+        _assignment("b", "w2", 0, 2, 1.0),
+        _assignment("c", "w2", 0, 2, 5.0),
+        _assignment("c", "w3", 0, 2, 5.0),
+        _assignment("d", "w3", 0, 2, 9.0),
+    ]
+    frame = pd.DataFrame(rows)
+    uncapped = dist.link_windows(frame, max_span_days=100).set_index("article_id")["event_id"]
+    assert uncapped.nunique() == 1
+    assert uncapped["a"] == dist.event_id_for("a")
+    capped = dist.link_windows(frame, max_span_days=7).set_index("article_id")["event_id"]
+    assert capped.nunique() == 2
+    assert capped["a"] == capped["b"] == capped["c"] != capped["d"]
+
+
+def test_invalid_windows_rejected():
+    frame, _, _ = _frame()
+    with pytest.raises(ValueError, match="step_days"):
+        dist.assign_windows(frame, window_days=1, step_days=2)
+    with pytest.raises(ValueError, match="embedding"):
+        dist.cluster_pandas(frame.drop(columns=["embedding"]))
+    assert np.isnan(dist.published_days(pd.Series(["", None]))).all()
