@@ -24,8 +24,8 @@ test: $(STAMP)
 	$(BIN)/ruff check storycluster tests
 
 bench: $(STAMP)
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[bench]"
-	HF_HUB_OFFLINE=1 $(BIN)/python benchmarks/peers.py
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev,bench]"
+	HF_HUB_OFFLINE=1 $(BIN)/python benchmarks/peers.py --out benchmarks/results/results.json
 	HF_HUB_OFFLINE=1 $(BIN)/python benchmarks/quality.py
 	HF_HUB_OFFLINE=1 $(BIN)/python benchmarks/scale.py
 	HF_HUB_OFFLINE=1 $(BIN)/python benchmarks/bench_stream.py

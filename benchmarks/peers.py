@@ -28,7 +28,6 @@ from __future__ import annotations
 import argparse
 import gc
 import json
-import os
 import re
 import subprocess
 import sys
@@ -50,7 +49,8 @@ RESULTS = HERE / "results"
 RESULTS_VERSION = 1
 SETS = ("gvc", "ecbplus", "allsides2021", "googlenews", "crisislex_t26")
 # Sets too large for storycluster's batch clusterer (n x n matrix, max_articles=20,000): every
-# method gets the same seeded sample, numpy.random.default_rng(0).choice(total, size, replace=False).
+# method gets the same seeded sample:
+# numpy.random.default_rng(0).choice(total, size, replace=False).
 SAMPLES = {"crisislex_t26": (24_580, 6_000)}
 UMAP_SEED = 42
 WARMUP_ITEMS = 30
@@ -121,7 +121,7 @@ def noise_to_singletons(labels: np.ndarray) -> np.ndarray:
 
 
 def condensed_cosine_distance(matrix: Any) -> np.ndarray:
-    """1 - cosine of the rows of an L2-normalised dense or sparse matrix, condensed (pdist order)."""
+    """1 - cosine of the rows of a unit-normed dense or sparse matrix, condensed (pdist order)."""
     n = matrix.shape[0]
     out = np.empty(n * (n - 1) // 2, dtype=np.float64)
     sparse = hasattr(matrix, "tocsr")
@@ -223,7 +223,8 @@ def community_labels(vectors: np.ndarray, threshold: float) -> np.ndarray:
 
 
 def _run_storycluster(ctx: Context, knob: Any) -> np.ndarray:
-    return sc.StoryClusterer(show_progress_bar=False).fit(ctx.articles, embeddings=ctx.embeddings).labels_
+    model = sc.StoryClusterer(show_progress_bar=False)
+    return model.fit(ctx.articles, embeddings=ctx.embeddings).labels_
 
 
 def _sweep_storycluster(ctx: Context, grid: list[Any]) -> Iterator[tuple[Any, np.ndarray]]:
@@ -355,7 +356,7 @@ def child_main(spec_json: str) -> int:
         knob = spec["knob"]
         warm_knob = min(knob, 2) if isinstance(knob, int) else knob
         method.run(warm, warm_knob)
-    except Exception as exc:  # noqa: BLE001 - warm-up is best effort
+    except Exception as exc:
         print(f"warm-up failed ({exc!r}); continuing", file=sys.stderr)
     gc.collect()
     before = _rss_kib("VmRSS")
@@ -434,7 +435,7 @@ def evaluate_method(set_name: str, data: Path, method: Method, ctx: Context, gol
             knob, labels = next(sweep)
         except StopIteration:
             break
-        except Exception as exc:  # noqa: BLE001 - a failing knob value is reported, not fatal
+        except Exception as exc:
             log(f"  {method.key}: sweep failed: {exc!r}")
             break
         if labels is None:
@@ -501,10 +502,12 @@ def table(rows: list[dict[str, Any]], notes: dict[str, str]) -> str:
         by_set.setdefault(row["set"], []).append(row)
     for set_name, group in by_set.items():
         best = max((r["bcubed_f1"] for r in group if not r.get("error")), default=None)
-        label = f"{set_name} (n={group[0]['n']:,}{'; ' + notes[set_name] if notes.get(set_name) else ''})"
+        extra = f"; {notes[set_name]}" if notes.get(set_name) else ""
+        label = f"{set_name} (n={group[0]['n']:,}{extra})"
         for row in group:
             if row.get("error"):
-                lines.append(f"| {label} | {row['label']} | {format_knob(row)} | — | — | — | — | — | — |")
+                dashes = " — |" * 6
+                lines.append(f"| {label} | {row['label']} | {format_knob(row)} |{dashes}")
                 continue
             f1 = f"{row['bcubed_f1']:.3f}"
             if best is not None and abs(row["bcubed_f1"] - best) < 5e-4:
@@ -530,10 +533,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", help="also write every row (grids included) to this JSON file")
     parser.add_argument("--results", default=str(RESULTS), help="per-(set, method) cache folder")
     parser.add_argument("--force", action="store_true", help="ignore cached per-method results")
-    parser.add_argument("--budget", type=float, default=600.0,
-                        help="seconds of tuning per (set, method) before the grid is cut short")
-    parser.add_argument("--timeout", type=int, default=1800,
-                        help="seconds allowed for the timed run of the chosen configuration")
+    parser.add_argument(
+        "--budget",
+        type=float,
+        default=600.0,
+        help="seconds of tuning per (set, method) before the grid is cut short",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=int,
+        default=1800,
+        help="seconds allowed for the timed run of the chosen configuration",
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)  # fmt: skip
     if args.child:
@@ -571,11 +582,13 @@ def main(argv: list[str] | None = None) -> int:
                     log(f"{set_name} / {method.key}: skipped, `{method.needs}` is not installed")
                     continue
             if ctx is None:
-                log(f"{set_name}: {len(articles):,} documents{' (' + note + ')' if note else ''}; embedding")
+                extra = f" ({note})" if note else ""
+                log(f"{set_name}: {len(articles):,} documents{extra}; embedding")
                 started = time.perf_counter()
                 vectors, hits, misses = embed(articles)
                 log(
-                    f"{set_name}: embeddings {vectors.shape} in {time.perf_counter() - started:.1f}s "
+                    f"{set_name}: embeddings {vectors.shape} "
+                    f"in {time.perf_counter() - started:.1f}s "
                     f"(cache hits {hits}, misses {misses})"
                 )
                 ctx = Context(articles, vectors, documents(articles))
@@ -583,7 +596,7 @@ def main(argv: list[str] | None = None) -> int:
             try:
                 row = evaluate_method(set_name, data, method, ctx, gold, grid, args.budget,
                                       args.timeout)  # fmt: skip
-            except Exception as exc:  # noqa: BLE001 - one failing peer must not lose the others
+            except Exception as exc:
                 log(f"{set_name} / {method.key}: FAILED {exc!r}")
                 row = {"set": set_name, "method": method.key, "label": method.label,
                        "error": repr(exc)}  # fmt: skip
