@@ -1,8 +1,18 @@
 """storycluster: cluster news articles into events.
 
+>>> import numpy as np
 >>> import storycluster as sc
->>> sorted(sc.__all__)[:3]
-['Article', 'ArticleValidationError', 'ClusterMember']
+>>> articles = [
+...     {"id": "a", "title": "Quake of magnitude 7.8 hits Nepal", "published_at": "2015-04-25"},
+...     {"id": "b", "title": "Nepal quake: magnitude 7.8, Kathmandu hit", "published_at": "2015-04-25"},
+...     {"id": "c", "title": "Central bank holds interest rates", "published_at": "2015-04-29"},
+... ]
+>>> vectors = np.array([[1.0, 0.1, 0.0], [0.9, 0.2, 0.0], [0.0, 0.1, 1.0]])  # your own embeddings
+>>> model = sc.StoryClusterer().fit(articles, embeddings=vectors)
+>>> [event.size for event in model.clusters_]
+[2, 1]
+>>> model.labels_.tolist()
+[0, 0, 1]
 """
 
 from __future__ import annotations

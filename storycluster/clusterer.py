@@ -22,7 +22,7 @@ from .models import Article, ClusteringResult, StoryCluster
 from .neighbors import candidate_pairs
 from .representatives import build_clusters
 from .similarity import SimilarityWeights, edge_scores, estimate_background, pair_scores
-from .text import embedding_text, lexical_text
+from .text import body_text, embedding_text, lexical_text
 
 __all__ = ["StoryClusterer"]
 
@@ -76,7 +76,7 @@ class StoryClusterer:
     n_keywords:
         Keywords kept per event.
     dedup_threshold:
-        Estimated Jaccard similarity of word 5-shingles above which a member is marked a
+        Estimated Jaccard similarity of the bodies' word 5-shingles above which a member is a
         near-copy (``ClusterMember.duplicate_of``) of an earlier member of its event, as wire
         copies syndicated by many outlets are; ``None`` turns the check off. Copies stay in
         their event; they are never its representative.
@@ -328,7 +328,8 @@ class StoryClusterer:
         if self.dedup_threshold is None:
             return [None] * len(prepared)
         order = sorted(range(len(prepared)), key=lambda i: _time_order_key(prepared[i], i))
-        texts = [lexical_text(prepared[i], self.max_chars) for i in order]
+        # Outlets rewrite headlines but reuse the wire body: compare bodies (titles if empty).
+        texts = [body_text(prepared[i]) or (prepared[i].title or "") for i in order]
         ids = [prepared[i].id for i in order]
         found = find_near_duplicates(texts, ids, threshold=float(self.dedup_threshold))
         position = {article.id: i for i, article in enumerate(prepared)}

@@ -5,7 +5,7 @@ Pydantic objects live at the edges only; the clustering itself works on numpy ar
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import date, datetime, timezone
 from typing import Any
 
@@ -193,6 +193,13 @@ class ClusteringResult(BaseModel):
             f"ClusteringResult({len(self.article_ids)} articles, {len(sizes)} events, "
             f"largest {max(sizes, default=0)}, {singletons} singletons)"
         )
+
+    def to_dataframe(self, articles: Sequence[Article] | None = None) -> Any:
+        """One row per article (event id, representative flag, similarity, ...) as a pandas
+        DataFrame; pass the articles to add their title, source and date. Needs pandas."""
+        from .io import result_to_dataframe
+
+        return result_to_dataframe(self, articles)
 
     def _repr_html_(self) -> str:
         from .display import result_html

@@ -1,0 +1,24 @@
+"""The examples in the public docstrings run."""
+
+from __future__ import annotations
+
+import doctest
+import importlib
+
+import pytest
+
+MODULES = [
+    "storycluster",
+    "storycluster.models",
+    "storycluster.cache",
+    "storycluster.evaluation",
+    "storycluster.display",
+    "storycluster.clusterer",
+]
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_docstring_examples(name):
+    module = importlib.import_module(name)
+    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    assert result.failed == 0, f"{result.failed} doctest(s) failed in {name}"
