@@ -4,7 +4,7 @@
 >>> import storycluster as sc
 >>> articles = [
 ...     {"id": "a", "title": "Quake of magnitude 7.8 hits Nepal", "published_at": "2015-04-25"},
-...     {"id": "b", "title": "Nepal quake: magnitude 7.8, Kathmandu hit", "published_at": "2015-04-25"},
+...     {"id": "b", "title": "Nepal quake: 7.8, Kathmandu hit", "published_at": "2015-04-25"},
 ...     {"id": "c", "title": "Central bank holds interest rates", "published_at": "2015-04-29"},
 ... ]
 >>> vectors = np.array([[1.0, 0.1, 0.0], [0.9, 0.2, 0.0], [0.0, 0.1, 1.0]])  # your own embeddings
