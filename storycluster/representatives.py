@@ -29,7 +29,11 @@ def _keywords(
         return []
     event_mean = np.asarray(features.lexical[members].mean(axis=0)).ravel()
     lift = event_mean - corpus_mean
-    top = np.argsort(-lift, kind="stable")[:k]
+    if lift.size > k:
+        candidates = np.argpartition(-lift, k - 1)[:k]
+        top = candidates[np.lexsort((candidates, -lift[candidates]))]
+    else:
+        top = np.lexsort((np.arange(lift.size), -lift))
     return [str(features.vocabulary[t]) for t in top if lift[t] > 0]
 
 

@@ -39,6 +39,8 @@ _PRIOR_SD = np.array([0.12, 0.035, 0.04])
 #: The prior counts as this many observed background pairs.
 _PRIOR_WEIGHT = 1000.0
 _MIN_SD = 1e-3
+#: Scores computed per block in :func:`pair_scores`.
+_BLOCK_ENTRIES = 8_000_000
 
 
 @dataclass(frozen=True)
@@ -157,8 +159,16 @@ def pair_scores(
 
     Higher is more alike; the scale is in background standard deviations.
     """
-    cosines = _cosines(features, rows, cols)
-    return _combine(features, background, cosines, rows[:, None], cols[None, :], weights)
+    out = np.empty((rows.size, cols.size), dtype=np.float32)
+    # Row blocks keep the float64 intermediates of _combine near 64 MB whatever the size.
+    step = max(1, _BLOCK_ENTRIES // max(cols.size, 1))
+    for start in range(0, rows.size, step):
+        block = rows[start : start + step]
+        cosines = _cosines(features, block, cols)
+        out[start : start + step] = _combine(
+            features, background, cosines, block[:, None], cols[None, :], weights
+        )
+    return out
 
 
 def edge_scores(
