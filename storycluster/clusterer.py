@@ -10,16 +10,15 @@ from typing import Any
 
 import numpy as np
 
-from .cache import CachedEmbedder
-from .cleaning import clean_text
 from .clustering import average_linkage_labels, canonical_labels, component_average_linkage
 from .dedup import find_near_duplicates
-from .embedding import DEFAULT_MODEL, Embedder, SentenceTransformerEmbedder
+from .embedding import DEFAULT_MODEL, Embedder
 from .features import build_features
 from .io import as_articles
 from .language import detect_languages
 from .models import Article, ClusteringResult, StoryCluster
 from .neighbors import candidate_pairs
+from .preparation import check_embeddings, make_embedder, prepare_article
 from .representatives import build_clusters
 from .similarity import SimilarityWeights, edge_scores, estimate_background, pair_scores
 from .text import body_text, embedding_text, lexical_text
@@ -209,19 +208,11 @@ class StoryClusterer:
         )
 
     def _embedder(self) -> Embedder:
-        if isinstance(self.model, str):
-            embedder = SentenceTransformerEmbedder(
-                self.model, batch_size=self.batch_size, show_progress_bar=self.show_progress_bar
-            )
-            if self.cache is False:
-                return embedder
-            cache_dir = None if self.cache is True else self.cache
-            return CachedEmbedder(embedder, cache_dir=cache_dir)
-        if isinstance(self.model, Embedder):
-            return self.model
-        raise TypeError(
-            f"model must be a model name, a directory or an object with encode(texts), "
-            f"got {type(self.model).__name__}"
+        return make_embedder(
+            self.model,
+            batch_size=self.batch_size,
+            show_progress_bar=self.show_progress_bar,
+            cache=self.cache,
         )
 
     # -- fitting ----------------------------------------------------------------------------
@@ -251,9 +242,9 @@ class StoryClusterer:
             vectors = self._embedder().encode(
                 [embedding_text(article, self.lead_chars) for article in prepared]
             )
-            dense = _check_embeddings(vectors, len(items), source="the embedding model")
+            dense = check_embeddings(vectors, len(items), source="the embedding model")
         else:
-            dense = _check_embeddings(embeddings, len(items))
+            dense = check_embeddings(embeddings, len(items))
         features = build_features(prepared, dense, max_chars=self.max_chars)
         background = estimate_background(features)
 
@@ -312,16 +303,7 @@ class StoryClusterer:
         return [embedding_text(self._prepare(article), self.lead_chars) for article in items]
 
     def _prepare(self, article: Article) -> Article:
-        """The article as the features see it: body cut at ``max_chars`` and cleaned."""
-        text = (article.text or "")[: self.max_chars]
-        if self.clean and text:
-            cleaned = clean_text(text)
-            # Never clean an article into nothing: keep the raw text if only debris was left.
-            if cleaned.strip() or (article.title or "").strip():
-                text = cleaned
-        if text == article.text:
-            return article
-        return article.model_copy(update={"text": text})
+        return prepare_article(article, clean=self.clean, max_chars=self.max_chars)
 
     def _duplicates(self, prepared: Sequence[Article]) -> list[int | None]:
         """Position of the original each article copies, or None; originals are the earliest."""
@@ -410,19 +392,3 @@ def _check_input(articles: Sequence[Article], max_articles: int) -> None:
 
 def _is_real(value: Any) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
-
-
-def _check_embeddings(embeddings: Any, n: int, *, source: str = "embeddings") -> np.ndarray:
-    """Validated float32 copy of ``embeddings`` with L2-normalised rows."""
-    array = np.asarray(embeddings)
-    if array.ndim != 2 or array.shape[0] != n:
-        raise ValueError(f"{source} must give shape ({n}, dim), got {array.shape}")
-    if not np.issubdtype(array.dtype, np.number):
-        raise TypeError(f"{source} must be numeric, got dtype {array.dtype}")
-    array = array.astype(np.float32)
-    if not np.isfinite(array).all():
-        raise ValueError(f"{source} contain NaN or infinite values")
-    norms = np.linalg.norm(array, axis=1, keepdims=True)
-    if (norms == 0).any():
-        raise ValueError(f"{source} contain an all-zero row")
-    return array / norms

@@ -77,12 +77,11 @@ from sklearn.feature_extraction.text import HashingVectorizer
 from sklearn.preprocessing import normalize
 from sklearn.utils import murmurhash3_32
 
-from .cache import CachedEmbedder
-from .cleaning import clean_text
-from .embedding import DEFAULT_MODEL, Embedder, SentenceTransformerEmbedder
+from .embedding import DEFAULT_MODEL, Embedder
 from .features import days_since_epoch
 from .io import as_articles
 from .models import Article, ClusterMember, StoryCluster
+from .preparation import check_embeddings, make_embedder, prepare_article
 from .similarity import _MIN_SD, _PRIOR_MEAN, _PRIOR_SD, _PRIOR_WEIGHT, SimilarityWeights
 from .text import embedding_text, entity_tokens, lexical_text
 
@@ -478,32 +477,14 @@ class StreamClusterer:
             return update
 
     def _embedder(self) -> Embedder:
-        if self._embedder_instance is not None:
-            return self._embedder_instance
-        if isinstance(self.model, str):
-            embedder: Embedder = SentenceTransformerEmbedder(self.model, show_progress_bar=False)
-            if self.cache is not False:
-                cache_dir = None if self.cache is True else self.cache
-                embedder = CachedEmbedder(embedder, cache_dir=cache_dir)
-        elif isinstance(self.model, Embedder):
-            embedder = self.model
-        else:
-            raise TypeError(
-                f"model must be a model name or an object with encode(texts), "
-                f"got {type(self.model).__name__}"
+        if self._embedder_instance is None:
+            self._embedder_instance = make_embedder(
+                self.model, show_progress_bar=False, cache=self.cache
             )
-        self._embedder_instance = embedder
-        return embedder
+        return self._embedder_instance
 
     def _prepare(self, article: Article) -> Article:
-        text = (article.text or "")[: self.max_chars]
-        if self.clean and text:
-            cleaned = clean_text(text)
-            if cleaned.strip() or (article.title or "").strip():
-                text = cleaned
-        if text == article.text:
-            return article
-        return article.model_copy(update={"text": text})
+        return prepare_article(article, clean=self.clean, max_chars=self.max_chars)
 
     def _prepare_batch(self, articles: Any, embeddings: np.ndarray | None) -> _Batch:
         items = as_articles(articles)
@@ -522,7 +503,7 @@ class StreamClusterer:
             dense = self._embedder().encode(texts)
         else:
             dense = embeddings
-        dense = _check_embeddings(dense, len(items))
+        dense = check_embeddings(dense, len(items))
         if self._dense.shape[0] and dense.shape[1] != self._dense.shape[1]:
             raise ValueError(
                 f"embeddings have dimension {dense.shape[1]}, the stream's have "
@@ -996,18 +977,3 @@ def _older(a: _Event, b: _Event) -> bool:
     fa = math.inf if math.isnan(a.first) else a.first
     fb = math.inf if math.isnan(b.first) else b.first
     return (fa, a.id) < (fb, b.id)
-
-
-def _check_embeddings(embeddings: Any, n: int) -> np.ndarray:
-    array = np.asarray(embeddings)
-    if array.ndim != 2 or array.shape[0] != n or array.shape[1] < 1:
-        raise ValueError(f"embeddings must have shape ({n}, dim), got {array.shape}")
-    if not np.issubdtype(array.dtype, np.number):
-        raise TypeError(f"embeddings must be numeric, got dtype {array.dtype}")
-    array = array.astype(np.float32)
-    if not np.isfinite(array).all():
-        raise ValueError("embeddings contain NaN or infinite values")
-    norms = np.linalg.norm(array, axis=1, keepdims=True)
-    if (norms == 0).any():
-        raise ValueError("embeddings contain an all-zero row")
-    return array / norms

@@ -96,7 +96,7 @@ def test_default_cache_dir(monkeypatch, tmp_path):
 
 
 def test_clusterer_uses_the_cache_for_model_names(monkeypatch, tmp_path, fake_embedder):
-    import storycluster.clusterer as clusterer_module
+    import storycluster.preparation as clusterer_module
     from storycluster import StoryClusterer
 
     monkeypatch.setattr(

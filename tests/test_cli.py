@@ -8,6 +8,7 @@ import pytest
 from conftest import SAMPLE
 
 import storycluster.clusterer as clusterer_module
+import storycluster.preparation as preparation_module
 from storycluster.cli import format_events, main
 
 
@@ -16,7 +17,7 @@ def no_real_model(monkeypatch, tmp_path, fake_embedder):
     """Every StoryClusterer built from a model name gets the fake embedder and a private cache."""
     monkeypatch.setenv("STORYCLUSTER_CACHE", str(tmp_path / "cache"))
     monkeypatch.setattr(
-        clusterer_module, "SentenceTransformerEmbedder", lambda *a, **k: fake_embedder
+        preparation_module, "SentenceTransformerEmbedder", lambda *a, **k: fake_embedder
     )
     return fake_embedder
 
