@@ -27,14 +27,17 @@ def _keywords(
     """Terms that weigh more in the event than in the corpus at large."""
     if features.vocabulary.size == 0:
         return []
-    event_mean = np.asarray(features.lexical[members].mean(axis=0)).ravel()
-    lift = event_mean - corpus_mean
-    if lift.size > k:
-        candidates = np.argpartition(-lift, k - 1)[:k]
-        top = candidates[np.lexsort((candidates, -lift[candidates]))]
-    else:
-        top = np.lexsort((np.arange(lift.size), -lift))
-    return [str(features.vocabulary[t]) for t in top if lift[t] > 0]
+    # Only terms the event uses can have a positive lift: work on those (sparse, O(nnz)).
+    rows = features.lexical[members]
+    terms = np.unique(rows.indices)
+    if terms.size == 0:
+        return []
+    event_mean = np.asarray(rows[:, terms].sum(axis=0)).ravel() / members.size
+    lift = event_mean - corpus_mean[terms]
+    order = np.lexsort((terms, -lift))[:k]
+    top = terms[order]
+    lift = lift[order]
+    return [str(features.vocabulary[t]) for t, gain in zip(top, lift, strict=True) if gain > 0]
 
 
 def _representative(
