@@ -7,8 +7,12 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from .models import Article, StoryCluster
+
+if TYPE_CHECKING:
+    from .clusterer import StoryClusterer
 
 __all__ = ["main"]
 
@@ -25,7 +29,7 @@ def _add_clusterer_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
-def _clusterer(args: argparse.Namespace):
+def _clusterer(args: argparse.Namespace) -> StoryClusterer:
     from .clusterer import StoryClusterer
 
     options: dict[str, object] = {"clean": not args.no_clean}
