@@ -7,6 +7,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .models import Article, StoryCluster
@@ -74,6 +75,9 @@ def _cmd_cluster(args: argparse.Namespace) -> int:
     elapsed = time.perf_counter() - started
     print(f"{len(articles)} articles -> {len(model.clusters_)} events in {elapsed:.1f} s")
     print(format_events(model.clusters_, args.top))
+    for target in (args.output, args.events):
+        if target:  # a CLI user expects -o out/x.jsonl to create out/
+            Path(target).parent.mkdir(parents=True, exist_ok=True)
     if args.output:
         write_assignments_jsonl(model.result_, articles, args.output)
         print(f"wrote one line per article to {args.output}")

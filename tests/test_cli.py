@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from conftest import SAMPLE
@@ -122,3 +123,10 @@ def test_clean_report_prints_kinds(tmp_path, capsys):
 
 def test_format_events_empty_list():
     assert format_events([], top=5).endswith("0 events (0 of a single article)")
+
+
+def test_cluster_creates_the_output_directory(tmp_path, capsys):
+    sample = Path(__file__).resolve().parents[1] / "data" / "sample" / "articles.jsonl"
+    out = tmp_path / "new" / "assignments.jsonl"
+    assert main(["cluster", str(sample), "-o", str(out), "--quiet"]) == 0
+    assert out.exists()
