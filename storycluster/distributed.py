@@ -6,7 +6,8 @@ an engine only has to move rows between them (see :mod:`storycluster.spark` and
 one machine. The plan:
 
 1. :func:`assign_windows` copies each article into the overlapping time windows it falls in
-   (by default 2-day windows starting every day, so each dated article is in two windows;
+   (by default 30-day windows starting every 15 days, so each dated article is in two
+   windows, the streaming clusterer's 30-day horizon;
    undated articles go to one ``"undated"`` window) and gives it a blocking key: its language,
    plus, only when a (window, language) group holds more than ``max_group_size`` articles, a
    coarse embedding bucket (signs of its projections on a few seeded random hyperplanes).
@@ -124,7 +125,7 @@ def _hyperplane_bits(embeddings: np.ndarray, seed: int) -> list[str]:
 
 
 def explode_windows(
-    pdf: pd.DataFrame, *, window_days: int = 2, step_days: int = 1, seed: int = 0
+    pdf: pd.DataFrame, *, window_days: int = 30, step_days: int = 15, seed: int = 0
 ) -> pd.DataFrame:
     """Copy each row into every window it falls in; row by row, no global information needed.
 
@@ -191,8 +192,8 @@ def _with_blocks(exploded: pd.DataFrame, bits: pd.DataFrame) -> pd.DataFrame:
 def assign_windows(
     df: pd.DataFrame,
     *,
-    window_days: int = 2,
-    step_days: int = 1,
+    window_days: int = 30,
+    step_days: int = 15,
     max_group_size: int = 5_000,
     seed: int = 0,
 ) -> pd.DataFrame:
@@ -316,7 +317,7 @@ def event_id_for(smallest_member_id: str) -> str:
     return f"ev_{digest}"
 
 
-def link_windows(assignments: pd.DataFrame, *, max_span_days: float = 7.0) -> pd.DataFrame:
+def link_windows(assignments: pd.DataFrame, *, max_span_days: float = 90.0) -> pd.DataFrame:
     """Join per-window clusters into global events; one row per article (``LINK_COLUMNS``).
 
     Nodes are local clusters, keyed by (window, block, local_cluster). For each article, its
@@ -449,10 +450,10 @@ def _day_to_timestamp(day: float) -> pd.Timestamp:
 def cluster_pandas(
     df: pd.DataFrame,
     *,
-    window_days: int = 2,
-    step_days: int = 1,
+    window_days: int = 30,
+    step_days: int = 15,
     max_group_size: int = 5_000,
-    max_span_days: float = 7.0,
+    max_span_days: float = 90.0,
     seed: int = 0,
     **params: Any,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -208,10 +208,10 @@ def _batch_embedder(**options: Any) -> Callable[[Iterator[pd.DataFrame]], Iterat
 def cluster_dataframe(
     df: DataFrame,
     *,
-    window_days: int = 2,
-    step_days: int = 1,
+    window_days: int = 30,
+    step_days: int = 15,
     max_group_size: int = 5_000,
-    max_span_days: float = 7.0,
+    max_span_days: float = 90.0,
     seed: int = 0,
     **params: Any,
 ) -> tuple[DataFrame, DataFrame]:
