@@ -18,6 +18,7 @@ large corpora share one threshold.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 from scipy import sparse
@@ -26,7 +27,9 @@ from .features import ArticleFeatures
 
 __all__ = [
     "Background",
+    "ScoringRows",
     "SimilarityWeights",
+    "combine_scores",
     "edge_scores",
     "estimate_background",
     "pair_scores",
@@ -117,35 +120,51 @@ def estimate_background(
     return Background(mean=mean, sd=np.maximum(np.sqrt(var), _MIN_SD))
 
 
-def _combine(
-    features: ArticleFeatures,
-    background: Background,
-    cosines: list[np.ndarray],
-    rows: np.ndarray,
-    cols: np.ndarray,
-    weights: SimilarityWeights,
-) -> np.ndarray:
-    """Weighted standardised cosines minus the time penalty, for index arrays that broadcast.
+class ScoringRows(NamedTuple):
+    """What the combination needs of one side of a set of pairs, shaped to broadcast.
 
-    A kind of evidence that one of the two articles lacks (no entity tokens in lower-cased
-    headlines, no lexical terms left after stop words) is left out of that pair's average rather
-    than counted as a mismatch: missing evidence is not evidence against.
+    ``mean``, ``sd`` and ``evidence`` have the feature kind (dense, lexical, entity) first.
+    """
+
+    mean: np.ndarray
+    sd: np.ndarray
+    evidence: np.ndarray
+    days: np.ndarray
+
+
+def combine_scores(
+    cosines: list[np.ndarray], first: ScoringRows, second: ScoringRows, weights: SimilarityWeights
+) -> np.ndarray:
+    """Weighted standardised cosines minus the time penalty: the event similarity of pairs.
+
+    The one formula of batch and streaming clustering. A kind of evidence that one of the two
+    articles lacks (no entity tokens in lower-cased headlines, no lexical terms left after stop
+    words) is left out of that pair's average rather than counted as a mismatch: missing
+    evidence is not evidence against.
     """
     w = weights.as_array()
-    evidence = features.has_evidence
-    total = np.zeros(np.broadcast_shapes(rows.shape, cols.shape), dtype=np.float64)
+    total = np.zeros(np.broadcast_shapes(first.days.shape, second.days.shape), dtype=np.float64)
     weight_sum = np.zeros_like(total)
     for k, cos in enumerate(cosines):
-        mean = (background.mean[k, rows] + background.mean[k, cols]) / 2
-        sd = np.sqrt((background.sd[k, rows] ** 2 + background.sd[k, cols] ** 2) / 2)
-        pair_weight = w[k] * (evidence[k, rows] & evidence[k, cols])
+        mean = (first.mean[k] + second.mean[k]) / 2
+        sd = np.sqrt((first.sd[k] ** 2 + second.sd[k] ** 2) / 2)
+        pair_weight = w[k] * (first.evidence[k] & second.evidence[k])
         total += pair_weight * (cos - mean) / sd
         weight_sum += pair_weight
     score = total / np.maximum(weight_sum, 1e-12)
     if weights.time_penalty:
-        gap = np.abs(features.days[rows] - features.days[cols])
+        gap = np.abs(first.days - second.days)
         score -= weights.time_penalty * np.log1p(np.nan_to_num(gap, nan=0.0))
     return score.astype(np.float32)
+
+
+def _rows(features: ArticleFeatures, background: Background, index: np.ndarray) -> ScoringRows:
+    return ScoringRows(
+        mean=background.mean[:, index],
+        sd=background.sd[:, index],
+        evidence=features.has_evidence[:, index],
+        days=features.days[index],
+    )
 
 
 def pair_scores(
@@ -165,8 +184,11 @@ def pair_scores(
     for start in range(0, rows.size, step):
         block = rows[start : start + step]
         cosines = _cosines(features, block, cols)
-        out[start : start + step] = _combine(
-            features, background, cosines, block[:, None], cols[None, :], weights
+        out[start : start + step] = combine_scores(
+            cosines,
+            _rows(features, background, block[:, None]),
+            _rows(features, background, cols[None, :]),
+            weights,
         )
     return out
 
@@ -191,5 +213,7 @@ def edge_scores(
         cosines = [np.einsum("ij,ij->i", features.dense[r], features.dense[c])]
         for matrix in (features.lexical, features.entities):
             cosines.append(np.asarray(matrix[r].multiply(matrix[c]).sum(axis=1)).ravel())
-        out[start : start + chunk] = _combine(features, background, cosines, r, c, weights)
+        out[start : start + chunk] = combine_scores(
+            cosines, _rows(features, background, r), _rows(features, background, c), weights
+        )
     return out

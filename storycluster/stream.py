@@ -82,7 +82,15 @@ from .features import days_since_epoch
 from .io import as_articles
 from .models import Article, ClusterMember, StoryCluster
 from .preparation import check_embeddings, make_embedder, prepare_article
-from .similarity import _MIN_SD, _PRIOR_MEAN, _PRIOR_SD, _PRIOR_WEIGHT, SimilarityWeights
+from .similarity import (
+    _MIN_SD,
+    _PRIOR_MEAN,
+    _PRIOR_SD,
+    _PRIOR_WEIGHT,
+    ScoringRows,
+    SimilarityWeights,
+    combine_scores,
+)
 from .text import embedding_text, entity_tokens, lexical_text
 
 __all__ = ["Assignment", "Merge", "StreamClusterer", "StreamUpdate"]
@@ -559,16 +567,9 @@ class StreamClusterer:
         return [np.asarray(block, dtype=np.float32) for block in out]
 
     def _scores(self, a: _Bundle, b: _Bundle) -> np.ndarray:
-        w = self._weights.as_array()
-        score = np.zeros((a.dense.shape[0], b.dense.shape[0]), dtype=np.float32)
-        for k, cos in enumerate(self._cosines(a, b)):
-            mean = (a.mean[k][:, None] + b.mean[k][None, :]) / 2
-            sd = np.sqrt((a.sd[k][:, None] ** 2 + b.sd[k][None, :] ** 2) / 2)
-            score += (w[k] * (cos - mean) / sd).astype(np.float32)
-        if self.time_penalty:
-            gap = np.abs(a.days[:, None] - b.days[None, :])
-            score -= (self.time_penalty * np.log1p(np.nan_to_num(gap, nan=0.0))).astype(np.float32)
-        return score
+        return combine_scores(
+            self._cosines(a, b), _scoring_rows(a, 1), _scoring_rows(b, 0), self._weights
+        )
 
     # -- one batch --------------------------------------------------------------------------
 
@@ -959,6 +960,23 @@ class StreamClusterer:
         from .persistence import load_state
 
         return load_state(cls, directory, model=model)
+
+
+def _scoring_rows(bundle: _Bundle, axis: int) -> ScoringRows:
+    """The bundle's rows along ``axis`` of a (rows, cols) score block."""
+    evidence = np.vstack(
+        [
+            np.ones(bundle.dense.shape[0], dtype=bool),
+            np.diff(bundle.lexical.indptr) > 0,
+            np.diff(bundle.entities.indptr) > 0,
+        ]
+    )
+    return ScoringRows(
+        mean=np.expand_dims(bundle.mean, axis + 1),
+        sd=np.expand_dims(bundle.sd, axis + 1),
+        evidence=np.expand_dims(evidence, axis + 1),
+        days=np.expand_dims(bundle.days, axis),
+    )
 
 
 def _slice(bundle: _Bundle, j: int) -> _Bundle:
