@@ -20,7 +20,15 @@ from .models import Article, ClusteringResult, StoryCluster
 from .neighbors import candidate_pairs
 from .preparation import check_embeddings, make_embedder, prepare_article
 from .representatives import build_clusters
-from .similarity import SimilarityWeights, edge_scores, estimate_background, pair_scores
+from .similarity import (
+    DEFAULT_THRESHOLD,
+    DEFAULT_TIME_PENALTY,
+    DEFAULT_TIME_SCALE_DAYS,
+    SimilarityWeights,
+    edge_scores,
+    estimate_background,
+    pair_scores,
+)
 from .text import body_text, embedding_text, lexical_text
 
 __all__ = ["StoryClusterer"]
@@ -35,7 +43,8 @@ class StoryClusterer:
     sentence embeddings (title and lead), the cosine of their TF-IDF vectors (title and body)
     and the cosine of their entity vectors (capitalised words and numbers). Each cosine is
     standardised against the two articles' background in the corpus, the three are averaged
-    with weights, and a penalty growing with ``log(1 + days apart)`` is subtracted. Average-linkage
+    with weights, and time evidence is added: positive for dated articles published within
+    ``time_scale_days`` of each other, negative beyond, none when a date is unknown. Average-linkage
     clustering then keeps groups whose mean pair score is at least ``threshold``. An article that
     fits nowhere is an event of its own: there is no outlier label.
 
@@ -50,8 +59,12 @@ class StoryClusterer:
     dense_weight, lexical_weight, entity_weight:
         Relative weights of the three kinds of evidence.
     time_penalty:
-        Score subtracted per unit of ``log(1 + days apart)``; 0 ignores dates. Articles with
-        no date get no penalty.
+        Weight of the time evidence, ``time_penalty * log((1 + time_scale_days) / (1 + days
+        apart))``; 0 ignores dates. A pair with an unknown date gets no time evidence either
+        way, so its text must carry it alone.
+    time_scale_days:
+        Gap at which two dated articles get no time evidence: closer pairs gain score, farther
+        ones lose it.
     clean:
         Remove scraper debris (share buttons, comment forms, keyword spam, captions) from the
         text before it is featurised; see :func:`storycluster.cleaning.clean_text`.
@@ -111,11 +124,12 @@ class StoryClusterer:
         self,
         *,
         model: str | Embedder = DEFAULT_MODEL,
-        threshold: float = 4.0,
+        threshold: float = DEFAULT_THRESHOLD,
         dense_weight: float = 0.25,
         lexical_weight: float = 0.5,
         entity_weight: float = 0.25,
-        time_penalty: float = 1.0,
+        time_penalty: float = DEFAULT_TIME_PENALTY,
+        time_scale_days: float = DEFAULT_TIME_SCALE_DAYS,
         clean: bool = True,
         lead_chars: int = 400,
         max_chars: int = 20_000,
@@ -135,6 +149,7 @@ class StoryClusterer:
         self.lexical_weight = lexical_weight
         self.entity_weight = entity_weight
         self.time_penalty = time_penalty
+        self.time_scale_days = time_scale_days
         self.clean = clean
         self.lead_chars = lead_chars
         self.max_chars = max_chars
@@ -172,7 +187,13 @@ class StoryClusterer:
         return f"StoryClusterer({', '.join(changed)})"
 
     def _validate_params(self) -> SimilarityWeights:
-        for name in ("dense_weight", "lexical_weight", "entity_weight", "time_penalty"):
+        for name in (
+            "dense_weight",
+            "lexical_weight",
+            "entity_weight",
+            "time_penalty",
+            "time_scale_days",
+        ):
             value = getattr(self, name)
             if not _is_real(value) or not np.isfinite(value) or value < 0:
                 raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
@@ -205,6 +226,7 @@ class StoryClusterer:
             lexical=float(self.lexical_weight),
             entity=float(self.entity_weight),
             time_penalty=float(self.time_penalty),
+            time_scale_days=float(self.time_scale_days),
         )
 
     def _embedder(self) -> Embedder:
@@ -334,6 +356,7 @@ _PARAM_NAMES = (
     "lexical_weight",
     "entity_weight",
     "time_penalty",
+    "time_scale_days",
     "clean",
     "lead_chars",
     "max_chars",

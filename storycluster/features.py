@@ -25,6 +25,9 @@ __all__ = ["ArticleFeatures", "build_features", "days_since_epoch"]
 #: articles "most" may be just two, which is exactly what an event looks like.
 _MIN_DOCS_FOR_MAX_DF = 50
 _MAX_DF = 0.5
+#: Lexical terms must occur in this many articles: a word of one article links it to nothing and
+#: only dilutes its vector (long articles full of unique words would look unlike everything).
+_LEXICAL_MIN_DF = 2
 _SECONDS_PER_DAY = 86_400.0
 
 
@@ -87,7 +90,8 @@ def build_features(
 ) -> ArticleFeatures:
     """Fit the lexical and entity vocabularies on ``articles`` and stack all features."""
     texts = [lexical_text(article, max_chars) for article in articles]
-    lexical, vocabulary = _tfidf(texts, stop_words="english")
+    min_df = _LEXICAL_MIN_DF if len(texts) >= _LEXICAL_MIN_DF else 1
+    lexical, vocabulary = _tfidf(texts, stop_words="english", min_df=min_df)
     entities, _ = _tfidf([entity_tokens(text) for text in texts], token_pattern=r"\S+")
     return ArticleFeatures(
         dense=dense,

@@ -40,7 +40,8 @@ if TYPE_CHECKING:
 
 __all__ = ["FORMAT_VERSION", "StateError", "load_state", "save_state"]
 
-FORMAT_VERSION = 1
+# 2: the time term became evidence either way (0.2); states of version 1 scored differently.
+FORMAT_VERSION = 2
 _MANIFEST = "manifest.json"
 _STATE = "state.json"
 _ARRAYS = (

@@ -6,7 +6,8 @@ the two articles typically scores against the rest of the corpus (its *backgroun
 are not comparable across corpora (long articles share more words than headlines, a corpus of
 shootings is all alike to a sentence model), standardised ones are: an event is a group of
 articles that are far more alike than their background. The standardised scores are averaged
-with weights, and a penalty that grows with the log of the time gap is subtracted.
+with weights, and time evidence is added: positive for two dated articles published close
+together, negative when they lie far apart, none when a date is unknown.
 
 The background is shrunk towards typical values measured on news sets, with the prior counting
 as 1,000 observed pairs. Without it, a small corpus made of a few topics (each article's row is
@@ -26,6 +27,9 @@ from scipy import sparse
 from .features import ArticleFeatures
 
 __all__ = [
+    "DEFAULT_THRESHOLD",
+    "DEFAULT_TIME_PENALTY",
+    "DEFAULT_TIME_SCALE_DAYS",
     "Background",
     "ScoringRows",
     "SimilarityWeights",
@@ -34,6 +38,13 @@ __all__ = [
     "estimate_background",
     "pair_scores",
 ]
+
+#: Default event threshold, in background standard deviations, of batch and stream clustering.
+DEFAULT_THRESHOLD = 4.75
+#: Default weight of the time evidence, per unit of ``log(1 + days)``.
+DEFAULT_TIME_PENALTY = 1.25
+#: Default gap, in days, at which two dated articles get no time evidence either way.
+DEFAULT_TIME_SCALE_DAYS = 3.0
 
 # Typical (mean, standard deviation) of each cosine over unrelated article pairs, measured on
 # news corpora with all-MiniLM-L6-v2 and the default TF-IDF; used as the prior of the shrinkage.
@@ -53,8 +64,20 @@ class SimilarityWeights:
     dense: float = 0.25
     lexical: float = 0.5
     entity: float = 0.25
-    time_penalty: float = 1.0
-    """Score subtracted per unit of ``log(1 + days apart)``; 0 ignores time."""
+    time_penalty: float = DEFAULT_TIME_PENALTY
+    """Weight of the time evidence per unit of ``log(1 + days)``; 0 ignores time."""
+    time_scale_days: float = DEFAULT_TIME_SCALE_DAYS
+    """Gap at which two dated articles get no time evidence: closer gains, farther loses."""
+
+    def time_evidence(self, gap_days: np.ndarray) -> np.ndarray:
+        """``time_penalty * log((1 + time_scale_days) / (1 + gap))``; 0 where the gap is NaN.
+
+        A pair of articles published the same day is evidence for one event (in a corpus that
+        spans weeks, few unrelated pairs are that close), a pair months apart is evidence
+        against, and a pair with an unknown date is neither: it must be carried by its text.
+        """
+        evidence = np.log1p(self.time_scale_days) - np.log1p(gap_days)
+        return self.time_penalty * np.nan_to_num(evidence, nan=0.0)
 
     def as_array(self) -> np.ndarray:
         weights = np.array([self.dense, self.lexical, self.entity], dtype=np.float64)
@@ -135,7 +158,7 @@ class ScoringRows(NamedTuple):
 def combine_scores(
     cosines: list[np.ndarray], first: ScoringRows, second: ScoringRows, weights: SimilarityWeights
 ) -> np.ndarray:
-    """Weighted standardised cosines minus the time penalty: the event similarity of pairs.
+    """Weighted standardised cosines plus the time evidence: the event similarity of pairs.
 
     The one formula of batch and streaming clustering. A kind of evidence that one of the two
     articles lacks (no entity tokens in lower-cased headlines, no lexical terms left after stop
@@ -153,8 +176,7 @@ def combine_scores(
         weight_sum += pair_weight
     score = total / np.maximum(weight_sum, 1e-12)
     if weights.time_penalty:
-        gap = np.abs(first.days - second.days)
-        score -= weights.time_penalty * np.log1p(np.nan_to_num(gap, nan=0.0))
+        score += weights.time_evidence(np.abs(first.days - second.days))
     return score.astype(np.float32)
 
 

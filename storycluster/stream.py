@@ -2,15 +2,16 @@
 
 The streaming clusterer scores an article against an event with the same event similarity as
 :class:`storycluster.StoryClusterer` (standardised dense, lexical and entity cosines, weighted,
-minus ``time_penalty * log1p(days apart)``), so replaying a corpus in time order approximates
-the batch result. What differs, and why:
+plus time evidence; see :mod:`storycluster.similarity`), so replaying a corpus in time order
+approximates the batch result. What differs, and why:
 
 Features without refitting
     Lexical and entity vectors are hashed (``HashingVectorizer``, ``2**18`` columns, no
     alternating sign) from the same texts as the batch features. Each article keeps its
     sublinear term counts; the IDF (``log((1 + n) / (1 + df)) + 1``, terms in more than half the
-    documents dropped once 50 are seen, as in the batch) comes from running document-frequency
-    counts and is applied when scores are computed, so nothing is ever refitted.
+    documents dropped once 50 are seen, lexical terms of a single document weighing nothing, as
+    in the batch) comes from running document-frequency counts and is applied when scores are
+    computed, so nothing is ever refitted.
 
 Background
     Each article's background mean and standard deviation per feature are measured when it
@@ -48,7 +49,7 @@ Time
     ``postings_cap`` most recently touched events per term, so an article much later than the
     traffic in between (roughly, once ``postings_cap`` newer events share its terms) may no
     longer find its event and opens a new one. An article without a date takes the clock as its
-    time for the window (arrival order) and gets no time penalty.
+    time for the window (arrival order) and gets no time evidence.
 
 Ids
     An event id is ``"ev_"`` and a BLAKE2 hash of a creation counter and the event's first
@@ -87,6 +88,9 @@ from .similarity import (
     _PRIOR_MEAN,
     _PRIOR_SD,
     _PRIOR_WEIGHT,
+    DEFAULT_THRESHOLD,
+    DEFAULT_TIME_PENALTY,
+    DEFAULT_TIME_SCALE_DAYS,
     ScoringRows,
     SimilarityWeights,
     combine_scores,
@@ -98,6 +102,8 @@ __all__ = ["Assignment", "Merge", "StreamClusterer", "StreamUpdate"]
 N_FEATURES = 2**18
 _MIN_DOCS_FOR_MAX_DF = 50
 _MAX_DF = 0.5
+#: As in the batch features: a term seen in one article so far links it to nothing.
+_LEXICAL_MIN_DF = 2
 _LABEL_CHARS = 120
 _REPRESENTATIVE_CAP = 200
 
@@ -225,8 +231,9 @@ def _csr(rows: Sequence[tuple[np.ndarray, np.ndarray]]) -> sparse.csr_matrix:
     return sparse.csr_matrix((data, indices, indptr), shape=(len(rows), N_FEATURES))
 
 
-def _idf(df: np.ndarray, n_docs: int) -> np.ndarray:
+def _idf(df: np.ndarray, n_docs: int, *, min_df: int = 1) -> np.ndarray:
     idf = (np.log((1.0 + n_docs) / (1.0 + df)) + 1.0).astype(np.float32)
+    idf[df < min_df] = 0.0
     if n_docs >= _MIN_DOCS_FOR_MAX_DF:
         idf[df > _MAX_DF * n_docs] = 0.0
     return idf
@@ -272,11 +279,12 @@ class StreamClusterer:
         self,
         *,
         model: str | Embedder = DEFAULT_MODEL,
-        threshold: float = 4.0,
+        threshold: float = DEFAULT_THRESHOLD,
         dense_weight: float = 0.25,
         lexical_weight: float = 0.5,
         entity_weight: float = 0.25,
-        time_penalty: float = 1.0,
+        time_penalty: float = DEFAULT_TIME_PENALTY,
+        time_scale_days: float = DEFAULT_TIME_SCALE_DAYS,
         window: float = 30.0,
         clean: bool = True,
         lead_chars: int = 400,
@@ -296,6 +304,7 @@ class StreamClusterer:
         self.lexical_weight = float(lexical_weight)
         self.entity_weight = float(entity_weight)
         self.time_penalty = float(time_penalty)
+        self.time_scale_days = float(time_scale_days)
         self.window = float(window)
         self.clean = bool(clean)
         self.lead_chars = int(lead_chars)
@@ -313,6 +322,7 @@ class StreamClusterer:
             lexical=self.lexical_weight,
             entity=self.entity_weight,
             time_penalty=self.time_penalty,
+            time_scale_days=self.time_scale_days,
         )
         self._validate_params()
         self._lock = threading.RLock()
@@ -361,6 +371,7 @@ class StreamClusterer:
         "lexical_weight",
         "entity_weight",
         "time_penalty",
+        "time_scale_days",
         "window",
         "clean",
         "lead_chars",
@@ -380,7 +391,13 @@ class StreamClusterer:
         return {"model": self.model, "cache": self.cache, **params}
 
     def _validate_params(self) -> None:
-        for name in ("dense_weight", "lexical_weight", "entity_weight", "time_penalty"):
+        for name in (
+            "dense_weight",
+            "lexical_weight",
+            "entity_weight",
+            "time_penalty",
+            "time_scale_days",
+        ):
             value = getattr(self, name)
             if not math.isfinite(value) or value < 0:
                 raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
@@ -584,7 +601,7 @@ class StreamClusterer:
             ent_new[indices] += 1
         batch.df_lex = self._df_lex + lex_new
         batch.df_ent = self._df_ent + ent_new
-        batch.idf_lex = _idf(batch.df_lex, n_docs)
+        batch.idf_lex = _idf(batch.df_lex, n_docs, min_df=_LEXICAL_MIN_DF)
         batch.idf_ent = _idf(batch.df_ent, n_docs)
         batch.counter = self._counter
         batch.clock = self._clock
@@ -863,7 +880,7 @@ class StreamClusterer:
             ent_rows=[],
             days=np.zeros(0),
         )
-        batch.idf_lex = _idf(self._df_lex, len(self._articles))
+        batch.idf_lex = _idf(self._df_lex, len(self._articles), min_df=_LEXICAL_MIN_DF)
         batch.idf_ent = _idf(self._df_ent, len(self._articles))
         return batch
 
