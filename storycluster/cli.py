@@ -24,7 +24,10 @@ def _add_clusterer_options(parser: argparse.ArgumentParser) -> None:
         "--model", default=None, help="sentence-transformers model name or directory"
     )
     parser.add_argument(
-        "--threshold", type=float, default=None, help="event threshold (default 4.0)"
+        "--threshold",
+        type=float,
+        default=None,
+        help="event threshold in background SDs (default 4.75)",
     )
     parser.add_argument("--no-clean", action="store_true", help="do not strip scraper debris")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")

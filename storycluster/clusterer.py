@@ -6,6 +6,7 @@ import logging
 import numbers
 import os
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -13,7 +14,7 @@ import numpy as np
 from .clustering import average_linkage_labels, canonical_labels, component_average_linkage
 from .dedup import find_near_duplicates
 from .embedding import DEFAULT_MODEL, Embedder
-from .features import build_features
+from .features import ArticleFeatures, build_features
 from .io import as_articles
 from .language import detect_languages
 from .models import Article, ClusteringResult, StoryCluster
@@ -24,8 +25,10 @@ from .similarity import (
     DEFAULT_THRESHOLD,
     DEFAULT_TIME_PENALTY,
     DEFAULT_TIME_SCALE_DAYS,
+    Background,
     SimilarityWeights,
     edge_scores,
+    effective_time_scale,
     estimate_background,
     pair_scores,
 )
@@ -239,7 +242,14 @@ class StoryClusterer:
 
     # -- fitting ----------------------------------------------------------------------------
 
-    def fit(self, articles: Any, *, embeddings: np.ndarray | None = None) -> StoryClusterer:
+    def fit(
+        self,
+        articles: Any,
+        *,
+        embeddings: np.ndarray | None = None,
+        reference: Any = None,
+        reference_embeddings: np.ndarray | None = None,
+    ) -> StoryClusterer:
         """Cluster ``articles`` into events.
 
         Parameters
@@ -249,6 +259,14 @@ class StoryClusterer:
         embeddings:
             Optional precomputed ``(n_articles, dim)`` dense vectors, in input order; skips
             the embedding model.
+        reference:
+            Optional articles of the wider corpus (a few hundred, e.g. a random sample of the
+            archive), used only for term weights and background statistics and never
+            clustered. Useful when ``articles`` is a small slice of a larger corpus (one day,
+            one time window): a few dozen articles alone give poor term weights and
+            backgrounds. Ids may repeat those of ``articles``.
+        reference_embeddings:
+            Their dense vectors; required when ``embeddings`` is given with a ``reference``.
 
         Returns
         -------
@@ -267,8 +285,12 @@ class StoryClusterer:
             dense = check_embeddings(vectors, len(items), source="the embedding model")
         else:
             dense = check_embeddings(embeddings, len(items))
-        features = build_features(prepared, dense, max_chars=self.max_chars)
-        background = estimate_background(features)
+        features, background = self._features(
+            prepared, dense, reference, reference_embeddings, embedded=embeddings is None
+        )
+        weights = replace(
+            weights, time_scale_days=effective_time_scale(features.days, weights.time_scale_days)
+        )
 
         def block_scores(members: np.ndarray) -> np.ndarray:
             return pair_scores(features, background, members, members, weights)
@@ -314,6 +336,44 @@ class StoryClusterer:
     def fit_predict(self, articles: Any, *, embeddings: np.ndarray | None = None) -> np.ndarray:
         """Fit and return ``labels_``."""
         return self.fit(articles, embeddings=embeddings).labels_
+
+    def _features(
+        self,
+        prepared: Sequence[Article],
+        dense: np.ndarray,
+        reference: Any,
+        reference_embeddings: np.ndarray | None,
+        *,
+        embedded: bool,
+    ) -> tuple[ArticleFeatures, Background]:
+        """Features and background of ``prepared``, fitted with the reference rows if any."""
+        if reference is None:
+            if reference_embeddings is not None:
+                raise ValueError("reference_embeddings given without reference")
+            features = build_features(prepared, dense, max_chars=self.max_chars)
+            return features, estimate_background(features)
+        extra = [self._prepare(article) for article in as_articles(reference)]
+        if reference_embeddings is not None:
+            extra_dense = check_embeddings(reference_embeddings, len(extra))
+        elif embedded:
+            vectors = self._embedder().encode(
+                [embedding_text(article, self.lead_chars) for article in extra]
+            )
+            extra_dense = check_embeddings(vectors, len(extra), source="the embedding model")
+        else:
+            raise ValueError("reference_embeddings are required when embeddings are given")
+        if extra_dense.shape[1] != dense.shape[1]:
+            raise ValueError(
+                f"reference_embeddings have dimension {extra_dense.shape[1]}, "
+                f"embeddings {dense.shape[1]}"
+            )
+        n = len(prepared)
+        combined = build_features(
+            [*prepared, *extra], np.vstack([dense, extra_dense]), max_chars=self.max_chars
+        )
+        background = estimate_background(combined)
+        rows = np.arange(n)
+        return combined.take(rows), Background(mean=background.mean[:, :n], sd=background.sd[:, :n])
 
     def embedding_texts(self, articles: Any) -> list[str]:
         """The texts this clusterer embeds for ``articles``: cleaned title and lead.

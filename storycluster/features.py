@@ -25,8 +25,10 @@ __all__ = ["ArticleFeatures", "build_features", "days_since_epoch"]
 #: articles "most" may be just two, which is exactly what an event looks like.
 _MIN_DOCS_FOR_MAX_DF = 50
 _MAX_DF = 0.5
-#: Lexical terms must occur in this many articles: a word of one article links it to nothing and
-#: only dilutes its vector (long articles full of unique words would look unlike everything).
+#: From ``_MIN_DOCS_FOR_MAX_DF`` articles on, lexical terms must occur in this many: a word of
+#: one article links it to nothing and only dilutes its vector (long articles full of unique
+#: words would look unlike everything). Not below: in a handful of articles, dropping an
+#: article's own words would leave only the words it shares, and make it look like the rest.
 _LEXICAL_MIN_DF = 2
 _SECONDS_PER_DAY = 86_400.0
 
@@ -60,6 +62,16 @@ class ArticleFeatures:
     def __len__(self) -> int:
         return int(self.dense.shape[0])
 
+    def take(self, rows: np.ndarray) -> ArticleFeatures:
+        """The features of ``rows`` only, with the same vocabularies and term weights."""
+        return ArticleFeatures(
+            dense=self.dense[rows],
+            lexical=sparse.csr_matrix(self.lexical[rows]),
+            entities=sparse.csr_matrix(self.entities[rows]),
+            days=self.days[rows],
+            vocabulary=self.vocabulary,
+        )
+
 
 def days_since_epoch(articles: Sequence[Article]) -> np.ndarray:
     """Publication times as float days since 1970-01-01 UTC; NaN where unknown."""
@@ -90,7 +102,7 @@ def build_features(
 ) -> ArticleFeatures:
     """Fit the lexical and entity vocabularies on ``articles`` and stack all features."""
     texts = [lexical_text(article, max_chars) for article in articles]
-    min_df = _LEXICAL_MIN_DF if len(texts) >= _LEXICAL_MIN_DF else 1
+    min_df = _LEXICAL_MIN_DF if len(texts) >= _MIN_DOCS_FOR_MAX_DF else 1
     lexical, vocabulary = _tfidf(texts, stop_words="english", min_df=min_df)
     entities, _ = _tfidf([entity_tokens(text) for text in texts], token_pattern=r"\S+")
     return ArticleFeatures(

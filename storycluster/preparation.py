@@ -3,6 +3,7 @@ resolving the embedder, preparing an article's text and validating embeddings.""
 
 from __future__ import annotations
 
+import functools
 import os
 from typing import Any
 
@@ -40,6 +41,13 @@ def make_embedder(
     )
 
 
+@functools.lru_cache(maxsize=4096)
+def _clean_text_memo(text: str) -> str:
+    """:func:`clean_text`, remembered: the windowed pipeline cleans the same reference
+    articles once per group, and a notebook re-fits the same articles."""
+    return clean_text(text)
+
+
 def prepare_article(article: Article, *, clean: bool, max_chars: int) -> Article:
     """The article as the features see it: body cut at ``max_chars`` characters and cleaned.
 
@@ -48,7 +56,7 @@ def prepare_article(article: Article, *, clean: bool, max_chars: int) -> Article
     """
     text = (article.text or "")[:max_chars]
     if clean and text:
-        cleaned = clean_text(text)
+        cleaned = _clean_text_memo(text)
         if cleaned.strip() or (article.title or "").strip():
             text = cleaned
     if text == article.text:

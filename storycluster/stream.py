@@ -9,9 +9,9 @@ Features without refitting
     Lexical and entity vectors are hashed (``HashingVectorizer``, ``2**18`` columns, no
     alternating sign) from the same texts as the batch features. Each article keeps its
     sublinear term counts; the IDF (``log((1 + n) / (1 + df)) + 1``, terms in more than half the
-    documents dropped once 50 are seen, lexical terms of a single document weighing nothing, as
-    in the batch) comes from running document-frequency counts and is applied when scores are
-    computed, so nothing is ever refitted.
+    documents dropped and lexical terms of a single document weighing nothing once 50 are
+    seen, as in the batch) comes from running document-frequency counts and is applied when
+    scores are computed, so nothing is ever refitted.
 
 Background
     Each article's background mean and standard deviation per feature are measured when it
@@ -69,7 +69,7 @@ import math
 import os
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -94,6 +94,7 @@ from .similarity import (
     ScoringRows,
     SimilarityWeights,
     combine_scores,
+    effective_time_scale,
 )
 from .text import embedding_text, entity_tokens, lexical_text
 
@@ -233,9 +234,9 @@ def _csr(rows: Sequence[tuple[np.ndarray, np.ndarray]]) -> sparse.csr_matrix:
 
 def _idf(df: np.ndarray, n_docs: int, *, min_df: int = 1) -> np.ndarray:
     idf = (np.log((1.0 + n_docs) / (1.0 + df)) + 1.0).astype(np.float32)
-    idf[df < min_df] = 0.0
     if n_docs >= _MIN_DOCS_FOR_MAX_DF:
         idf[df > _MAX_DF * n_docs] = 0.0
+        idf[df < min_df] = 0.0
     return idf
 
 
@@ -325,6 +326,7 @@ class StreamClusterer:
             time_scale_days=self.time_scale_days,
         )
         self._validate_params()
+        self._batch_weights = self._weights
         self._lock = threading.RLock()
         self._embedder_instance: Embedder | None = None
         self._lex_vectorizer = HashingVectorizer(
@@ -585,12 +587,19 @@ class StreamClusterer:
 
     def _scores(self, a: _Bundle, b: _Bundle) -> np.ndarray:
         return combine_scores(
-            self._cosines(a, b), _scoring_rows(a, 1), _scoring_rows(b, 0), self._weights
+            self._cosines(a, b), _scoring_rows(a, 1), _scoring_rows(b, 0), self._batch_weights
         )
 
     # -- one batch --------------------------------------------------------------------------
 
     def _run_batch(self, batch: _Batch) -> StreamUpdate:
+        # The time term's neutral gap as the batch clusterer sets it, over the reservoir of past
+        # articles and this batch (derived from the state, so a reloaded stream agrees).
+        days = np.concatenate([self._days[self._reservoir], batch.days])
+        self._batch_weights = replace(
+            self._weights,
+            time_scale_days=effective_time_scale(days, self._weights.time_scale_days),
+        )
         n_new = len(batch.articles)
         n_docs = batch.start + n_new
         lex_new = np.zeros(N_FEATURES, dtype=np.int64)

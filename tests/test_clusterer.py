@@ -369,6 +369,7 @@ def test_embeddings_are_normalised(event_records, event_vectors, fitted):
         {"lexical_weight": float("nan")},
         {"entity_weight": float("inf")},
         {"time_penalty": -1.0},
+        {"time_scale_days": -1.0},
         {"dense_weight": 0, "lexical_weight": 0, "entity_weight": 0},
         {"threshold": float("nan")},
         {"threshold": float("inf")},
@@ -476,3 +477,53 @@ def test_seed_articles_form_one_event_among_ecbplus(embedder):
 def test_event_helpers_match(event_records, event_gold):
     # The conftest helpers are deterministic: the fixtures and fresh calls agree.
     assert make_event_articles() == (event_records, event_gold)
+
+
+def test_reference_rows_shape_weights_but_are_not_clustered(event_records, event_vectors):
+    reference = [
+        {"id": f"ref-{i}", "title": f"Unrelated market report number {i}", "text": "Shares rose."}
+        for i in range(20)
+    ]
+    rng = np.random.default_rng(1)
+    reference_vectors = rng.normal(size=(20, event_vectors.shape[1]))
+    model = StoryClusterer().fit(
+        event_records,
+        embeddings=event_vectors,
+        reference=reference,
+        reference_embeddings=reference_vectors,
+    )
+    assert len(model.labels_) == len(event_records)
+    members = {m.article_id for cluster in model.clusters_ for m in cluster.members}
+    assert members == {r["id"] for r in event_records}
+
+
+def test_reference_may_repeat_article_ids(event_records, event_vectors, event_gold):
+    model = StoryClusterer().fit(
+        event_records,
+        embeddings=event_vectors,
+        reference=event_records[:5],
+        reference_embeddings=event_vectors[:5],
+    )
+    assert sc.evaluate(model.labels_, event_gold).bcubed_f1 == 1.0
+
+
+def test_reference_needs_its_embeddings_when_embeddings_are_given(event_records, event_vectors):
+    with pytest.raises(ValueError, match="reference_embeddings are required"):
+        StoryClusterer().fit(event_records, embeddings=event_vectors, reference=event_records)
+    with pytest.raises(ValueError, match="reference_embeddings given without reference"):
+        StoryClusterer().fit(
+            event_records, embeddings=event_vectors, reference_embeddings=event_vectors
+        )
+    with pytest.raises(ValueError, match="dimension"):
+        StoryClusterer().fit(
+            event_records,
+            embeddings=event_vectors,
+            reference=event_records[:2],
+            reference_embeddings=np.ones((2, event_vectors.shape[1] + 1)),
+        )
+
+
+def test_reference_is_embedded_with_the_model(event_records, fake_embedder):
+    model = StoryClusterer(model=fake_embedder).fit(event_records, reference=event_records[:3])
+    assert len(fake_embedder.texts) == len(event_records) + 3
+    assert len(model.labels_) == len(event_records)

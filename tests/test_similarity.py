@@ -1,0 +1,73 @@
+"""The event similarity's time evidence and the lexical features' document-frequency floor."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from storycluster.features import build_features
+from storycluster.models import Article
+from storycluster.similarity import SimilarityWeights, effective_time_scale
+
+
+def test_time_evidence_is_positive_close_zero_at_the_scale_negative_far() -> None:
+    weights = SimilarityWeights(time_penalty=1.25, time_scale_days=3.0)
+    gaps = np.array([0.0, 3.0, 30.0, np.nan])
+    evidence = weights.time_evidence(gaps)
+    assert evidence[0] == pytest.approx(1.25 * math.log(4.0))
+    assert evidence[1] == pytest.approx(0.0)
+    assert evidence[2] == pytest.approx(1.25 * (math.log(4.0) - math.log(31.0)))
+    assert evidence[3] == 0.0  # an unknown date is no evidence either way
+
+
+def test_time_evidence_scales_with_its_weight() -> None:
+    gaps = np.array([0.0, 10.0])
+    off = SimilarityWeights(time_penalty=0.0).time_evidence(gaps)
+    assert np.all(off == 0.0)
+    one = SimilarityWeights(time_penalty=1.0, time_scale_days=3.0).time_evidence(gaps)
+    two = SimilarityWeights(time_penalty=2.0, time_scale_days=3.0).time_evidence(gaps)
+    np.testing.assert_allclose(two, 2 * one)
+
+
+def _articles(texts: list[str]) -> list[Article]:
+    return [Article(id=str(i), text=text) for i, text in enumerate(texts)]
+
+
+def test_lexical_terms_of_a_single_article_are_dropped_from_50_articles() -> None:
+    texts = [
+        "Storm floods riverside town",
+        "Riverside town floods again after storm",
+        "Quarterly earnings beat forecasts zebra",
+    ]
+    fillers = [f"Weather bulletin sunny spells code{i:02d}" for i in range(47)]
+    dense = np.eye(50, dtype=np.float32)
+    features = build_features(_articles(texts + fillers), dense, max_chars=1000)
+    vocabulary = set(features.vocabulary.tolist())
+    assert {"storm", "floods", "riverside", "town"} <= vocabulary
+    assert "zebra" not in vocabulary and "code07" not in vocabulary
+    # The article that shares nothing has no lexical evidence rather than a lonely vector.
+    assert features.has_evidence[1, :3].tolist() == [True, True, False]
+
+
+def test_a_handful_of_articles_keeps_every_term() -> None:
+    # Dropping an article's own words in a tiny corpus would leave only what it shares.
+    texts = ["Storm floods riverside town", "Quarterly earnings beat forecasts zebra"]
+    features = build_features(_articles(texts), np.eye(2, dtype=np.float32), max_chars=1000)
+    assert "zebra" in set(features.vocabulary.tolist())
+
+
+def test_one_article_keeps_its_terms() -> None:
+    features = build_features(_articles(["Lonely headline"]), np.ones((1, 2)), max_chars=100)
+    assert features.lexical.shape[0] == 1
+
+
+def test_effective_time_scale_is_the_median_gap_when_smaller() -> None:
+    spread = np.arange(0.0, 100.0, 10.0)  # ten articles ten days apart: median gap 30 days
+    assert effective_time_scale(spread, 3.0) == 3.0
+    one_day = np.linspace(0.0, 1.0, 11)  # one day of news: "close" means nothing
+    assert effective_time_scale(one_day, 3.0) == pytest.approx(0.4)
+    assert effective_time_scale(np.array([np.nan, 5.0]), 3.0) == 3.0  # < 2 dated articles
+    big = np.random.default_rng(0).uniform(0, 1, 5000)
+    assert effective_time_scale(big, 3.0) == effective_time_scale(big, 3.0)  # seeded sample
