@@ -27,15 +27,22 @@ from __future__ import annotations
 
 import hashlib
 import math
+import os
 from collections.abc import Iterable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
+from .embedding import DEFAULT_MODEL
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .models import StoryCluster
+
 __all__ = [
     "ASSIGNMENT_COLUMNS",
     "UNDATED",
+    "BatchEmbedder",
     "assign_windows",
     "block_bits",
     "cluster_group",
@@ -45,6 +52,7 @@ __all__ = [
     "frame_from_articles",
     "group_function",
     "link_windows",
+    "story_clusters",
     "summarise_event_group",
     "summarise_events",
 ]
@@ -444,6 +452,123 @@ def _day_to_timestamp(day: float) -> pd.Timestamp:
     return pd.Timestamp(round(day * _SECONDS_PER_DAY * 1e6), unit="us", tz="UTC")
 
 
+# -- shared by the engines: embedding batches, events as objects ----------------------------
+
+
+class BatchEmbedder:
+    """Embed batches of articles: a ``pdf -> pdf`` callable adding a float32 vector column.
+
+    Embeds exactly what :meth:`storycluster.StoryClusterer.embedding_texts` gives (title and
+    lead). The model (a name or a directory present where this runs) is loaded once, from the
+    local disk, when the object is built, so an engine builds one per worker (Spark's
+    ``mapInPandas`` function, a Ray actor) and no weights travel with the task. ``offline``
+    sets ``HF_HUB_OFFLINE=1`` first, so nothing is downloaded on a worker. ``cache`` (``True``
+    or a directory) wraps the model in :class:`storycluster.cache.CachedEmbedder`.
+    """
+
+    def __init__(
+        self,
+        *,
+        model: str = DEFAULT_MODEL,
+        batch_size: int = 32,
+        device: str | None = None,
+        lead_chars: int = 400,
+        clean: bool = True,
+        cache: bool | str = False,
+        offline: bool = True,
+        output_col: str = "embedding",
+    ) -> None:
+        if offline:
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        from .cache import CachedEmbedder
+        from .clusterer import StoryClusterer
+        from .embedding import SentenceTransformerEmbedder
+
+        embedder: Any = SentenceTransformerEmbedder(
+            model, batch_size=batch_size, device=device, show_progress_bar=False
+        )
+        if cache is not False:
+            embedder = CachedEmbedder(embedder, cache_dir=None if cache is True else cache)
+        self.embedder = embedder
+        self.texts_of = StoryClusterer(clean=clean, lead_chars=lead_chars, detect_language=False)
+        self.output_col = output_col
+
+    def __call__(self, pdf: pd.DataFrame) -> pd.DataFrame:
+        """``pdf`` (article columns) with ``output_col`` holding one float32 vector per row."""
+        out = pdf.copy()
+        if len(pdf) == 0:
+            out[self.output_col] = []
+            return out
+        texts = self.texts_of.embedding_texts(_records(pdf))
+        vectors = np.asarray(self.embedder.encode(texts), dtype=np.float32)
+        out[self.output_col] = list(vectors)
+        return out
+
+
+def story_clusters(events: pd.DataFrame, members: pd.DataFrame) -> list[StoryCluster]:
+    """:class:`storycluster.StoryCluster` objects, one per row of ``events``, in its order.
+
+    ``events`` has ``EVENT_COLUMNS`` (``first_seen``/``last_seen`` aware timestamps, or
+    missing); ``members`` has ``event_id, article_id, score, title, lead, source, url,
+    published_at`` for every member of those events. Members are ordered representative first,
+    then by score (ties: id); the representative's text is its lead.
+    """
+    out = []
+    for event in events.to_dict("records"):
+        group = members[members["event_id"] == event["event_id"]]
+        group = group.assign(_rep=group["article_id"] == event["representative_id"])
+        group = group.sort_values(
+            ["_rep", "score", "article_id"], ascending=[False, False, True], kind="stable"
+        )
+        out.append(_story_cluster(event, group))
+    return out
+
+
+def _story_cluster(event: dict[str, Any], group: pd.DataFrame) -> StoryCluster:
+    from .models import Article, ClusterMember, StoryCluster
+
+    rep = group.iloc[0]
+    title = _clean(rep["title"])
+    representative = Article(
+        id=rep["article_id"],
+        title=title,
+        text=_clean(rep["lead"]) or (None if title else "(no text)"),
+        source=_clean(rep["source"]),
+        url=_clean(rep["url"]),
+        published_at=_clean(rep["published_at"]),
+    )
+    members = [
+        ClusterMember(
+            article_id=m["article_id"],
+            title=_clean(m["title"]),
+            source=_clean(m["source"]),
+            url=_clean(m["url"]),
+            published_at=_clean(m["published_at"]),
+            similarity=float(m["score"]),
+            is_representative=bool(m["_rep"]),
+        )
+        for m in group.to_dict("records")
+    ]
+    return StoryCluster(
+        id=event["event_id"],
+        size=int(event["size"]),
+        representative=representative,
+        members=members,
+        first_published=_clean(event.get("first_seen")),
+        last_published=_clean(event.get("last_seen")),
+        sources=_as_list(event.get("sources")),
+        keywords=_as_list(event.get("keywords")),
+        label=(representative.title or representative.text or "")[:120],
+    )
+
+
+def _as_list(value: Any) -> list[Any]:
+    """A list from a list, array or missing value (engines give list columns either way)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return []
+    return list(value)
+
+
 # -- single process -------------------------------------------------------------------------
 
 
@@ -508,7 +633,7 @@ def _embedding_matrix(column: Iterable[Any]) -> np.ndarray:
 
 
 def _clean(value: Any) -> Any:
-    if value is None:
+    if value is None or value is pd.NA:
         return None
     if isinstance(value, float) and math.isnan(value):
         return None

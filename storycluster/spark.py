@@ -170,34 +170,9 @@ def embed_dataframe(
 
 def _batch_embedder(**options: Any) -> Callable[[Iterator[pd.DataFrame]], Iterator[pd.DataFrame]]:
     def embed_batches(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
-        if options["offline"]:
-            os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        from .cache import CachedEmbedder
-        from .clusterer import StoryClusterer
-        from .embedding import SentenceTransformerEmbedder
-
-        embedder: Any = SentenceTransformerEmbedder(
-            options["model"],
-            batch_size=options["batch_size"],
-            device=options["device"],
-            show_progress_bar=False,
-        )
-        if options["cache"] is not False:
-            cache_dir = None if options["cache"] is True else options["cache"]
-            embedder = CachedEmbedder(embedder, cache_dir=cache_dir)
-        texts_of = StoryClusterer(
-            clean=options["clean"], lead_chars=options["lead_chars"], detect_language=False
-        )
+        embed = dist.BatchEmbedder(**options)  # the model loads here, on the worker
         for pdf in batches:
-            out = pdf.copy()
-            if len(pdf) == 0:
-                out[options["output_col"]] = []
-                yield out
-                continue
-            texts = texts_of.embedding_texts(dist._records(pdf))
-            vectors = np.asarray(embedder.encode(texts), dtype=np.float32)
-            out[options["output_col"]] = list(vectors)
-            yield out
+            yield embed(pdf)
 
     return embed_batches
 
@@ -305,8 +280,6 @@ def to_clusters(
     representative first, then by score (ties: id); the representative's text is its lead.
     """
     F, _ = _pyspark()
-    from .models import Article, ClusterMember, StoryCluster
-
     top = events.orderBy(F.desc("size"), "event_id")
     if limit is not None:
         top = top.limit(int(limit))
@@ -319,48 +292,10 @@ def to_clusters(
         .select("event_id", "article_id", "score", "title", "lead", "source", "url", "published_at")
         .toPandas()
     )
-    out = []
-    for row in rows:
-        group = members[members["event_id"] == row["event_id"]]
-        group = group.assign(_rep=group["article_id"] == row["representative_id"])
-        group = group.sort_values(
-            ["_rep", "score", "article_id"], ascending=[False, False, True], kind="stable"
-        )
-        rep = group.iloc[0]
-        representative = Article(
-            id=rep["article_id"],
-            title=dist._clean(rep["title"]),
-            text=dist._clean(rep["lead"]) or (None if dist._clean(rep["title"]) else "(no text)"),
-            source=dist._clean(rep["source"]),
-            url=dist._clean(rep["url"]),
-            published_at=dist._clean(rep["published_at"]),
-        )
-        cluster_members = [
-            ClusterMember(
-                article_id=m["article_id"],
-                title=dist._clean(m["title"]),
-                source=dist._clean(m["source"]),
-                url=dist._clean(m["url"]),
-                published_at=dist._clean(m["published_at"]),
-                similarity=float(m["score"]),
-                is_representative=bool(m["_rep"]),
-            )
-            for m in group.to_dict("records")
-        ]
-        out.append(
-            StoryCluster(
-                id=row["event_id"],
-                size=int(row["size"]),
-                representative=representative,
-                members=cluster_members,
-                first_published=_aware(row["first_seen"]),
-                last_published=_aware(row["last_seen"]),
-                sources=list(row["sources"] or []),
-                keywords=list(row["keywords"] or []),
-                label=(representative.title or representative.text or "")[:120],
-            )
-        )
-    return out
+    top_events = pd.DataFrame([row.asDict() for row in rows], columns=dist.EVENT_COLUMNS)
+    for column in ("first_seen", "last_seen"):
+        top_events[column] = pd.Series([_aware(row[column]) for row in rows], dtype=object)
+    return dist.story_clusters(top_events, members)
 
 
 def _aware(value: Any) -> Any:
