@@ -1,13 +1,16 @@
-"""Wall time and peak memory of the windowed pipeline: one process vs Spark (storycluster[spark]).
+"""Wall time and peak memory of the windowed pipeline: one process vs Spark vs Ray.
 
 Synthetic corpus: events of 1-12 articles with made-up headlines (shared names, places and
 numbers per event), dates spread over 60 days, and precomputed 384-d unit vectors (an event
 centroid plus noise), so no model is loaded. Each run is a fresh subprocess; peak memory is the
 largest resident set of its whole process tree (driver, JVM and Python workers for Spark),
-sampled every 0.1 s from /proc.
+sampled every 0.1 s from /proc (for Ray: driver, GCS, raylet and workers; pages of Ray's shared
+object store count once per process that maps them). Spark needs storycluster[spark] and Java 17+,
+Ray storycluster[ray]; both run locally on all cores.
 
     .venv/bin/python benchmarks/distributed.py                      # 10k articles
     .venv/bin/python benchmarks/distributed.py --sizes 10000 100000 # also 100k (slower)
+    .venv/bin/python benchmarks/distributed.py --modes single ray   # a subset of the engines
 """
 
 from __future__ import annotations
@@ -15,8 +18,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -152,6 +157,32 @@ def run_spark(n: int) -> dict:
     return {"seconds": seconds, "events": n_events}
 
 
+def run_ray(n: int) -> dict:
+    import ray
+
+    from storycluster import ray as scr
+
+    cpus = os.cpu_count() or 2
+    temp_dir = tempfile.mkdtemp(prefix="sc-ray-")  # short: Ray puts Unix sockets under it
+    try:
+        scr.init_local(num_cpus=cpus, temp_dir=temp_dir)
+        ray.data.DataContext.get_current().enable_progress_bars = False
+        frame = synthetic(n)
+        chunks = [frame.iloc[i : i + 2_000] for i in range(0, len(frame), 2_000)]
+        ds = ray.data.from_pandas(chunks).materialize()
+        t0 = time.perf_counter()
+        _assignments, events = scr.cluster_dataset(ds)
+        n_events = events.count()
+        seconds = time.perf_counter() - t0
+        ray.shutdown()
+    finally:
+        shutil.rmtree(temp_dir, ignore_errors=True)
+    return {"seconds": seconds, "events": n_events}
+
+
+_RUNNERS = {"single": run_single, "spark": run_spark, "ray": run_ray}
+
+
 def _tree_rss(pid: int) -> int:
     """Resident bytes of ``pid`` and all its descendants (Linux /proc)."""
     children: dict[int, list[int]] = {}
@@ -204,12 +235,11 @@ def measure(mode: str, n: int) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000])
-    parser.add_argument("--modes", nargs="+", default=["single", "spark"])
-    parser.add_argument("--child", choices=["single", "spark"], help=argparse.SUPPRESS)
+    parser.add_argument("--modes", nargs="+", choices=list(_RUNNERS), default=list(_RUNNERS))
+    parser.add_argument("--child", choices=list(_RUNNERS), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        runner = run_single if args.child == "single" else run_spark
-        print(json.dumps(runner(args.sizes[0])))
+        print(json.dumps(_RUNNERS[args.child](args.sizes[0])))
         return
     print(f"{'articles':>9} {'engine':>7} {'wall s':>8} {'peak MiB':>9} {'events':>8}")
     for n in args.sizes:

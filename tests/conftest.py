@@ -238,3 +238,25 @@ def event_gold() -> list[str]:
 def event_vectors(event_gold):
     """Precomputed ``(14, 32)`` normalised embeddings of ``event_records``."""
     return event_embeddings(event_gold)
+
+
+@pytest.fixture(scope="session")
+def windowed_reference(embedder):
+    """``name -> (articles, vectors, frame, links, events)`` for a labelled set, computed once
+    per session and shared by the engine tests (Spark, Ray): the articles, their cached MiniLM
+    vectors, the input frame and :func:`storycluster.distributed.cluster_pandas` of it.
+    Treat the returned objects as read-only."""
+    import storycluster as sc
+    from storycluster import distributed as dist
+
+    computed: dict[str, tuple] = {}
+
+    def reference(name: str) -> tuple:
+        if name not in computed:
+            articles = sc.read_jsonl(dataset_path(name))
+            vectors = embedder.encode(sc.StoryClusterer().embedding_texts(articles))
+            frame = dist.frame_from_articles(articles, vectors)
+            computed[name] = (articles, vectors, frame, *dist.cluster_pandas(frame))
+        return computed[name]
+
+    return reference

@@ -116,10 +116,8 @@ def test_spark_equals_single_process_small(spark):
     ("name", "tolerance"),
     [("gvc", 0.03), ("allsides2021", 0.03)],
 )
-def test_spark_equals_single_process(spark, name, tolerance):
-    articles, vectors = _load(name)
-    frame = dist.frame_from_articles(articles, vectors)
-    links, events = dist.cluster_pandas(frame)
+def test_spark_equals_single_process(spark, windowed_reference, name, tolerance):
+    articles, vectors, frame, links, events = windowed_reference(name)
 
     assignments_df, events_df = scs.cluster_dataframe(_to_spark(spark, frame))
     spark_links = assignments_df.select("article_id", "event_id", "score").toPandas()
