@@ -188,13 +188,16 @@ def cluster_dataframe(
     max_group_size: int = 5_000,
     max_span_days: float = 90.0,
     seed: int = 0,
+    reference_size: int = 200,
     **params: Any,
 ) -> tuple[DataFrame, DataFrame]:
     """Cluster a DataFrame of articles with embeddings into events: ``(assignments, events)``.
 
     ``df`` has ``id, embedding`` and any of ``title, text, published_at, language, source,
-    url``. ``params`` go to :class:`storycluster.StoryClusterer` for each group. The result is
-    the same as :func:`storycluster.distributed.cluster_pandas` on the same rows.
+    url``. ``params`` go to :class:`storycluster.StoryClusterer` for each group, fitted
+    with the ``reference_size`` rows of :func:`storycluster.distributed.reference_sample`
+    (collected to the driver and shipped with the group function). The result is the same as
+    :func:`storycluster.distributed.cluster_pandas` on the same rows.
 
     ``assignments``: one row per article, ``article_id, event_id, score, cluster_size,
     keywords, title, lead, source, url, published_at``. ``events``: one row per event,
@@ -233,8 +236,9 @@ def cluster_dataframe(
             F.concat(F.col("language"), F.lit(":"), F.expr("substring(bits, 1, n_bits)"))
         ),
     )
+    reference = _reference(base, size=reference_size, seed=seed)
     local = blocked.groupBy("window", "block").applyInPandas(
-        dist.group_function(**params), schema=_assignment_schema(T)
+        dist.group_function(reference=reference, **params), schema=_assignment_schema(T)
     )
     # Linking on the driver over the small assignment table.
     links = dist.link_windows(local.toPandas(), max_span_days=max_span_days)
@@ -251,6 +255,21 @@ def cluster_dataframe(
         "article_id",
     )
     return assignments, _events(assignments)
+
+
+def _reference(base: DataFrame, *, size: int, seed: int) -> pd.DataFrame:
+    """:func:`storycluster.distributed.reference_sample` of ``base``, computed by Spark."""
+    _, T = _pyspark()
+    if size <= 0:
+        return base.limit(0).toPandas()
+
+    def keyed(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        for pdf in batches:
+            yield pdf.assign(_key=dist.reference_keys(pdf["id"].astype(str), seed=seed))
+
+    schema = T.StructType([*base.schema.fields, T.StructField("_key", T.LongType())])
+    rows = base.mapInPandas(keyed, schema=schema).orderBy("_key", "id").limit(size)
+    return rows.drop("_key").toPandas()
 
 
 def _events(assignments: DataFrame) -> DataFrame:

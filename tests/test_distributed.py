@@ -90,3 +90,27 @@ def test_invalid_windows_rejected():
     with pytest.raises(ValueError, match="embedding"):
         dist.cluster_pandas(frame.drop(columns=["embedding"]))
     assert np.isnan(dist.published_days(pd.Series(["", None]))).all()
+
+
+def test_reference_sample_is_seeded_and_order_free():
+    records, gold = make_event_articles()
+    frame = dist.frame_from_articles(records, event_embeddings(gold))
+    first = dist.reference_sample(frame, size=5, seed=0)
+    shuffled = dist.reference_sample(frame.sample(frac=1.0, random_state=3), size=5, seed=0)
+    assert first["id"].tolist() == shuffled["id"].tolist()
+    assert len(first) == 5
+    other = dist.reference_sample(frame, size=5, seed=1)
+    assert other["id"].tolist() != first["id"].tolist()
+    keys = dist.reference_keys(frame["id"], seed=0)
+    assert keys.dtype == np.int64 and (keys >= 0).all()
+    assert dist.reference_sample(frame, size=0).empty
+
+
+def test_cluster_group_with_a_reference_keeps_only_its_rows():
+    records, gold = make_event_articles()
+    frame = dist.assign_windows(dist.frame_from_articles(records, event_embeddings(gold)))
+    group = next(g for _, g in frame.groupby(["window", "block"]))
+    reference = dist.reference_sample(frame.drop_duplicates("id"), size=6)
+    out = dist.cluster_group(group, reference=reference)
+    assert sorted(out["article_id"]) == sorted(group["id"].astype(str))
+    assert (out["cluster_size"] >= 1).all()

@@ -114,7 +114,7 @@ def test_spark_equals_single_process_small(spark):
 @pytest.mark.slow
 @pytest.mark.parametrize(
     ("name", "tolerance"),
-    [("gvc", 0.03), ("allsides2021", 0.03)],
+    [("gvc", 0.01), ("allsides2021", 0.015)],
 )
 def test_spark_equals_single_process(spark, windowed_reference, name, tolerance):
     articles, vectors, frame, links, events = windowed_reference(name)
