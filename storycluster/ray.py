@@ -218,6 +218,7 @@ def cluster_dataset(
     max_group_size: int = 5_000,
     max_span_days: float = 90.0,
     seed: int = 0,
+    reference_size: int = 200,
     num_partitions: int | None = None,
     shuffle_strategy: str | None = "sort_shuffle_pull_based",
     **params: Any,
@@ -229,8 +230,10 @@ def cluster_dataset(
     ds
         Rows with ``id`` and ``embedding`` (a list or array per row) and any of ``title,
         text, published_at, language, source, url``; ids must be unique.
-    window_days, step_days, max_group_size, max_span_days, seed
-        As :func:`storycluster.distributed.cluster_pandas`.
+    window_days, step_days, max_group_size, max_span_days, seed, reference_size
+        As :func:`storycluster.distributed.cluster_pandas`: each group is clustered with the
+        ``reference_size`` rows of :func:`storycluster.distributed.reference_sample`
+        (collected to the driver and sent with the group tasks).
     num_partitions
         Partitions of each ``groupby``, so tasks that cluster groups (and that summarise
         events); default two per CPU of the cluster, at most the number of groups. (Ray
@@ -270,7 +273,8 @@ def cluster_dataset(
         return _empty_results(ray)
     bits = dist.block_bits(counts, max_group_size=max_group_size)
     partitions = num_partitions or _default_partitions(ray, int((2 ** bits["n_bits"]).sum()))
-    local = _local_clusters(exploded, bits, partitions, params)
+    reference = _reference(exploded, size=reference_size, seed=seed)
+    local = _local_clusters(exploded, bits, partitions, {"reference": reference, **params})
     links = dist.link_windows(local, max_span_days=max_span_days)
     if len(links) != n_articles:
         raise ValueError(f"article ids must be unique: {n_articles} rows, {len(links)} ids")
@@ -301,6 +305,16 @@ def _group_counts(exploded: Dataset) -> pd.DataFrame:
         return pd.DataFrame({"window": [], "language": [], "count": [], "articles": []})
     summed = parts.groupby(["window", "language"], as_index=False)[["count", "articles"]].sum()
     return summed.astype({"window": object, "language": object})
+
+
+def _reference(exploded: Dataset, *, size: int, seed: int) -> pd.DataFrame:
+    """:func:`distributed.reference_sample` of the articles: each batch gives its own sample,
+    and the sample of those is the sample of the whole (the keys are per-article hashes)."""
+    parts = exploded.map_batches(
+        _reference_batch, fn_kwargs={"size": size, "seed": seed}, batch_format="pandas"
+    ).to_pandas()
+    reference = dist.reference_sample(parts, size=size, seed=seed)
+    return reference.assign(embedding=list(dist._embedding_matrix(reference["embedding"])))
 
 
 def _local_clusters(
@@ -362,6 +376,13 @@ def _count_batch(pdf: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(
         {"count": grouped.size(), "articles": grouped["_first"].sum().astype(np.int64)}
     ).reset_index()
+
+
+def _reference_batch(pdf: pd.DataFrame, *, size: int, seed: int) -> pd.DataFrame:
+    """The batch's :func:`distributed.reference_sample` (one row per article, input columns)."""
+    columns = ["id", *_OPTIONAL_COLUMNS, "embedding"]
+    articles = pdf.loc[pdf["_first"].astype(bool), columns]
+    return dist.reference_sample(articles, size=size, seed=seed)
 
 
 def _block_batch(pdf: pd.DataFrame, *, bits: pd.DataFrame) -> pd.DataFrame:
