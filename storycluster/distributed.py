@@ -57,6 +57,7 @@ __all__ = [
     "story_clusters",
     "summarise_event_group",
     "summarise_events",
+    "summarise_members",
 ]
 
 #: Window label of articles without a publication time.
@@ -443,31 +444,79 @@ def summarise_event_group(pdf: pd.DataFrame) -> pd.DataFrame:
     """One event's row from its members' rows (``event_id, article_id, score, cluster_size,
     keywords, source, published_at``); a one-argument function for ``groupby().apply``.
 
-    The representative is the member closest to its cluster centroid (ties: smallest id); the
-    keywords are those of the event's largest local cluster (ties: the representative's).
+    The same as :func:`summarise_members`, which does all events at once.
     """
-    ranked = pdf.assign(_id=pdf["article_id"].astype(str)).sort_values(
-        ["score", "_id"], ascending=[False, True], kind="stable"
+    return summarise_members(pdf)
+
+
+def summarise_members(members: pd.DataFrame) -> pd.DataFrame:
+    """One row per event (``EVENT_COLUMNS``, by event id) from its members' rows
+    (``event_id, article_id, score, cluster_size, keywords``, and ``source``,
+    ``published_at`` where present), for all events at once.
+
+    The representative is the member closest to its cluster centroid (ties: smallest id); the
+    keywords are those of the event's largest local cluster (ties: the representative's);
+    ``first_seen``/``last_seen`` the first and last publication times (NaT when undated);
+    ``sources`` the distinct non-empty sources, sorted.
+    """
+    if len(members) == 0:
+        return pd.DataFrame(columns=EVENT_COLUMNS)
+    frame = pd.DataFrame(
+        {
+            "event_id": members["event_id"].astype(str).to_numpy(),
+            "_id": members["article_id"].astype(str).to_numpy(),
+            "score": members["score"].to_numpy(dtype=np.float64),
+            "cluster_size": members["cluster_size"].to_numpy(dtype=np.int64),
+            "_row": np.arange(len(members)),
+        }
     )
-    representative = ranked.iloc[0]
-    by_size = ranked.sort_values("cluster_size", ascending=False, kind="stable")
-    keywords = by_size.iloc[0]["keywords"]
-    days = published_days(pdf["published_at"]) if "published_at" in pdf else np.array([np.nan])
-    sources = sorted({str(s) for s in pdf["source"].tolist() if isinstance(s, str) and s})
-    first = np.nanmin(days) if np.isfinite(days).any() else np.nan
-    last = np.nanmax(days) if np.isfinite(days).any() else np.nan
+    ranked = frame.sort_values(
+        ["event_id", "score", "_id"], ascending=[True, False, True], kind="stable"
+    )
+    representatives = ranked.drop_duplicates("event_id").set_index("event_id")
+    by_size = ranked.sort_values(
+        ["event_id", "cluster_size"], ascending=[True, False], kind="stable"
+    )
+    keyword_rows = by_size.drop_duplicates("event_id").set_index("event_id")["_row"]
+    keywords = members["keywords"].tolist()
+    days = (
+        published_days(members["published_at"])
+        if "published_at" in members
+        else np.full(len(members), np.nan)
+    )
+    with np.errstate(all="ignore"):
+        span = pd.Series(days).groupby(frame["event_id"].to_numpy()).agg(["min", "max"])
+    sources = _event_sources(frame["event_id"], members)
+    event_ids = representatives.index.tolist()
     return pd.DataFrame(
         {
-            "event_id": [str(representative["event_id"])],
-            "representative_id": [str(representative["_id"])],
-            "size": [len(pdf)],
-            "first_seen": [_day_to_timestamp(first)],
-            "last_seen": [_day_to_timestamp(last)],
-            "keywords": [list(keywords) if keywords is not None else []],
-            "sources": [sources],
+            "event_id": event_ids,
+            "representative_id": representatives["_id"].tolist(),
+            "size": frame.groupby("event_id").size().loc[event_ids].to_numpy(dtype=np.int64),
+            "first_seen": [_day_to_timestamp(d) for d in span.loc[event_ids, "min"].tolist()],
+            "last_seen": [_day_to_timestamp(d) for d in span.loc[event_ids, "max"].tolist()],
+            "keywords": [_as_list(keywords[r]) for r in keyword_rows.loc[event_ids].tolist()],
+            "sources": [sources.get(e, []) for e in event_ids],
         },
         columns=EVENT_COLUMNS,
     )
+
+
+def _event_sources(event_ids: pd.Series, members: pd.DataFrame) -> dict[str, list[str]]:
+    """Event id -> its members' distinct non-empty sources, sorted."""
+    if "source" not in members:
+        return {}
+    pairs = sorted(
+        {
+            (e, s)
+            for e, s in zip(event_ids.tolist(), members["source"].tolist(), strict=True)
+            if isinstance(s, str) and s
+        }
+    )
+    out: dict[str, list[str]] = {}
+    for event_id, source in pairs:
+        out.setdefault(event_id, []).append(source)
+    return out
 
 
 def summarise_events(links: pd.DataFrame, articles: pd.DataFrame) -> pd.DataFrame:
@@ -487,8 +536,7 @@ def summarise_events(links: pd.DataFrame, articles: pd.DataFrame) -> pd.DataFram
     members = links.merge(info, on="article_id", how="left")
     if len(members) == 0:
         return pd.DataFrame(columns=EVENT_COLUMNS)
-    parts = [summarise_event_group(group) for _, group in members.groupby("event_id", sort=True)]
-    return sort_events(pd.concat(parts, ignore_index=True))
+    return sort_events(summarise_members(members))
 
 
 def sort_events(events: pd.DataFrame) -> pd.DataFrame:

@@ -146,3 +146,17 @@ def test_embed_dataset_on_an_actor(ray_session, windowed_reference):
     order = np.argsort([a.id for a in articles[:6]], kind="stable")
     assert got.dtype == np.float32
     np.testing.assert_allclose(got, vectors[:6][order], atol=1e-5)
+
+
+def test_default_actor_pool_leaves_a_cpu_free():
+    class FakeRay:
+        def __init__(self, resources: dict[str, float]) -> None:
+            self.resources = resources
+
+        def cluster_resources(self) -> dict[str, float]:
+            return self.resources
+
+    assert scr._default_actors(FakeRay({"CPU": 2.0}), 1.0, None) == 1
+    assert scr._default_actors(FakeRay({"CPU": 1.0}), 1.0, None) == 1
+    assert scr._default_actors(FakeRay({"CPU": 16.0}), 2.0, None) == 7
+    assert scr._default_actors(FakeRay({"CPU": 16.0, "GPU": 2.0}), 1.0, 1.0) == 2
