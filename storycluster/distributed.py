@@ -41,6 +41,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = [
     "ASSIGNMENT_COLUMNS",
+    "DEFAULT_REFERENCE_SIZE",
     "UNDATED",
     "BatchEmbedder",
     "assign_windows",
@@ -59,6 +60,9 @@ __all__ = [
     "summarise_events",
     "summarise_members",
 ]
+
+#: Articles of the corpus every group is fitted with (see :func:`reference_sample`).
+DEFAULT_REFERENCE_SIZE = 200
 
 #: Window label of articles without a publication time.
 UNDATED = "undated"
@@ -239,7 +243,9 @@ def reference_keys(ids: Iterable[Any], *, seed: int = 0) -> np.ndarray:
     )
 
 
-def reference_sample(df: pd.DataFrame, *, size: int = 200, seed: int = 0) -> pd.DataFrame:
+def reference_sample(
+    df: pd.DataFrame, *, size: int = DEFAULT_REFERENCE_SIZE, seed: int = 0
+) -> pd.DataFrame:
     """The ``size`` rows of ``df`` with the smallest :func:`reference_keys` (ties: id).
 
     Every group is fitted with this sample of the whole corpus as its reference (see
@@ -680,7 +686,7 @@ def cluster_pandas(
     max_group_size: int = 5_000,
     max_span_days: float = 90.0,
     seed: int = 0,
-    reference_size: int = 200,
+    reference_size: int = DEFAULT_REFERENCE_SIZE,
     **params: Any,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The windowed pipeline in one process: ``(links, events)``.

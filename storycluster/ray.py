@@ -230,7 +230,7 @@ def cluster_dataset(
     max_group_size: int = 5_000,
     max_span_days: float = 90.0,
     seed: int = 0,
-    reference_size: int = 200,
+    reference_size: int = dist.DEFAULT_REFERENCE_SIZE,
     num_partitions: int | None = None,
     shuffle_strategy: str | None = "sort_shuffle_pull_based",
     **params: Any,

@@ -188,7 +188,7 @@ def cluster_dataframe(
     max_group_size: int = 5_000,
     max_span_days: float = 90.0,
     seed: int = 0,
-    reference_size: int = 200,
+    reference_size: int = dist.DEFAULT_REFERENCE_SIZE,
     **params: Any,
 ) -> tuple[DataFrame, DataFrame]:
     """Cluster a DataFrame of articles with embeddings into events: ``(assignments, events)``.
