@@ -17,11 +17,12 @@ with its paragraph breaks.  It works on plain-text lines (no HTML) with no per-o
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 from dataclasses import dataclass
 from itertools import pairwise
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 __all__ = [
     "KINDS",
@@ -136,7 +137,104 @@ _RULES: dict[str, tuple[str, ...]] = {
         r"^(?:e-?mail|twitter):\s*\S+$",
     ),
 }
-_PATTERNS = tuple((kind, re.compile("|".join(rx), re.IGNORECASE)) for kind, rx in _RULES.items())
+
+
+def _alternatives(pattern: str) -> list[str]:
+    """The top-level ``|`` alternatives of a regular expression's source."""
+    parts: list[str] = []
+    depth, start, i, in_class = 0, 0, 0, False
+    while i < len(pattern):
+        char = pattern[i]
+        if char == "\\":
+            i += 2
+            continue
+        if in_class:
+            in_class = char != "]"
+        elif char == "[":
+            in_class = True
+            if pattern[i + 1 : i + 2] == "^":
+                i += 1
+            if pattern[i + 1 : i + 2] == "]":  # a leading "]" is a literal
+                i += 1
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        elif char == "|" and depth == 0:
+            parts.append(pattern[start:i])
+            start = i + 1
+        i += 1
+    parts.append(pattern[start:])
+    return parts
+
+
+def _required_words(pattern: str) -> frozenset[str] | None:
+    """Lower-case strings one of which is in every line that ``pattern`` (case-insensitive)
+    matches, lower-cased; ``None`` when there are none to name. Read from the parsed pattern:
+    runs of literal characters, through groups, alternations and repeats of at least one."""
+    from re import _constants as sre  # type: ignore[attr-defined]
+    from re import _parser  # type: ignore[attr-defined]
+
+    def better(a: frozenset[str] | None, b: frozenset[str] | None) -> frozenset[str] | None:
+        if a is None or b is None:
+            return a or b
+        # Prefer long words, then few of them.
+        return b if (min(map(len, b)), -len(b)) > (min(map(len, a)), -len(a)) else a
+
+    def walk(items: list[tuple[Any, Any]]) -> frozenset[str] | None:
+        best: frozenset[str] | None = None
+        run: list[str] = []
+        for op, arg in [*items, (None, None)]:
+            # Literal ASCII or caseless characters: others may fold in ways str.lower does not.
+            if op is sre.LITERAL and (chr(arg).isascii() or chr(arg).lower() == chr(arg).upper()):
+                run.append(chr(arg))
+                continue
+            if run:
+                best = better(best, frozenset(["".join(run).lower()]))
+                run = []
+            if op is sre.SUBPATTERN:
+                best = better(best, walk(arg[3].data))
+            elif op is sre.BRANCH:
+                branches = [walk(branch.data) for branch in arg[1]]
+                if all(branch is not None for branch in branches):
+                    best = better(best, frozenset().union(*branches))  # type: ignore[arg-type]
+            elif op in (sre.MAX_REPEAT, sre.MIN_REPEAT) and arg[0] >= 1:
+                best = better(best, walk(arg[2].data))
+        return best
+
+    try:
+        return walk(_parser.parse(pattern, re.IGNORECASE).data)
+    except Exception:  # pragma: no cover - a Python whose parser differs: no shortcut
+        return None
+
+
+class _Rule(NamedTuple):
+    """One kind's patterns, split for speed: alternatives anchored at the start of the line
+    (cheap to try) and the others, tried only when the line holds one of their ``words``."""
+
+    kind: str
+    anchored: re.Pattern[str] | None
+    loose: re.Pattern[str] | None
+    words: tuple[str, ...] | None
+
+
+def _rule(kind: str, sources: tuple[str, ...]) -> _Rule:
+    alternatives = [alt for source in sources for alt in _alternatives(source)]
+    anchored = [alt for alt in alternatives if alt.startswith("^")]
+    loose = [alt for alt in alternatives if not alt.startswith("^")]
+    words = _required_words("|".join(loose)) if loose else None
+    return _Rule(
+        kind,
+        re.compile("|".join(anchored), re.IGNORECASE) if anchored else None,
+        re.compile("|".join(loose), re.IGNORECASE) if loose else None,
+        tuple(sorted(words)) if words else None,
+    )
+
+
+_PATTERNS = tuple(_rule(kind, sources) for kind, sources in _RULES.items())
+# The only non-ASCII characters that a case-insensitive pattern matches to ASCII letters
+# (tested); ``str.lower`` does not fold them, so lines holding one skip the word shortcut.
+_ODD_CASE = re.compile("[\u0130\u0131\u017f\u212a]")
 # Widget debris glued before real text: a modal's close glyph, a video player's buttons.
 _PREFIXES = (
     ("navigation", re.compile(r"^\u00d7\s+")),
@@ -197,12 +295,15 @@ class _Line:
 
 
 def _words(text: str) -> list[str]:
-    return [m.group().lower() for m in _WORD.finditer(text)]
+    return [word.lower() for word in _WORD.findall(text)]
 
 
+@functools.lru_cache(maxsize=4096)
 def _is_sentence(line: str) -> bool:
     """Ends like a sentence and reads like prose (has a stop word): body text, never chrome."""
-    return bool(_SENTENCE_END.search(line)) and any(w in _STOP for w in _words(line))
+    return bool(_SENTENCE_END.search(line)) and any(
+        m.group().lower() in _STOP for m in _WORD.finditer(line)
+    )
 
 
 def _is_spam(words: list[str]) -> bool:
@@ -215,8 +316,9 @@ def _is_spam(words: list[str]) -> bool:
 
 def _split_spam(line: str) -> tuple[str, str]:
     """Split ``line`` into (keyword-spam prefix, rest); either part may be empty."""
-    matches = list(_WORD.finditer(line))
-    words = [m.group().lower() for m in matches]
+    words = _words(line)
+    if len(words) < 8:  # too short to be spam (see _is_spam)
+        return "", line
     counts = Counter(words)
     repeated = [i for i, w in enumerate(words) if counts[w] >= 3 and w not in _STOP]
     if not repeated or not _is_spam(words[: repeated[-1] + 1]):
@@ -224,7 +326,7 @@ def _split_spam(line: str) -> tuple[str, str]:
     cut = repeated[-1] + 1
     if len(words) - cut < 4 or _is_spam(words[cut:]):
         return line, ""
-    start = matches[cut].start()
+    start = list(_WORD.finditer(line))[cut].start()
     return line[:start].strip(), line[start:].strip()
 
 
@@ -257,11 +359,26 @@ def _is_label(line: str) -> bool:
     )
 
 
+def _pattern_kind(line: str) -> str | None:
+    """The first kind (in :data:`_RULES` order) with a pattern matching ``line``, or None."""
+    lowered = None if _ODD_CASE.search(line) else line.lower()
+    for kind, anchored, loose, words in _PATTERNS:
+        if anchored is not None and anchored.search(line):
+            return kind
+        if loose is None:
+            continue
+        if words is not None and lowered is not None and not any(w in lowered for w in words):
+            continue  # the line lacks every word that a match needs
+        if loose.search(line):
+            return kind
+    return None
+
+
 def _classify(line: str) -> str | None:
     """The kind of boilerplate ``line`` is by context-free rules, or None."""
-    for kind, pattern in _PATTERNS:
-        if pattern.search(line):
-            return kind
+    kind = _pattern_kind(line)
+    if kind is not None:
+        return kind
     if _credit_trailer(line):
         return "caption"
     if _is_sentence(line):

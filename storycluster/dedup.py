@@ -137,15 +137,18 @@ def find_near_duplicates(
     first_with_norm: dict[str, int] = {}
     exact_copies: list[tuple[int, int]] = []  # (text, earlier text with the same words)
     sketch_docs: list[int] = []  # texts that get a MinHash, in input order
-    word_hash: dict[str, int] = {}  # sha1_hash32 of each distinct word, computed once
-    flat_words: list[int] = []  # word hashes of all sketched texts, concatenated
+    flat_words: list[str] = []  # words of all sketched texts, concatenated
     n_words: list[int] = []
 
+    norms: dict[str, tuple[str, list[str]]] = {}  # each distinct text tokenised once
     for i, text in enumerate(texts):
-        toks = _tokens(text or "")
+        text = text or ""
+        if text not in norms:
+            words = _tokens(text)
+            norms[text] = (" ".join(words), words)
+        norm, toks = norms[text]
         if not toks:
             continue
-        norm = " ".join(toks)
         j = first_with_norm.get(norm)
         if j is not None:
             # Exact copy after normalisation: same original as the first such text
@@ -156,16 +159,14 @@ def find_near_duplicates(
         if len(toks) - shingle_size + 1 < min_shingles:
             continue  # too short for near-duplicate matching: exact copies only
         sketch_docs.append(i)
-        for tok in toks:
-            h = word_hash.get(tok)
-            if h is None:
-                h = word_hash[tok] = sha1_hash32(tok.encode("utf8"))
-            flat_words.append(h)
+        flat_words.extend(toks)
         n_words.append(len(toks))
 
     if sketch_docs:
+        # sha1_hash32 of each distinct word, computed once.
+        word_hash = {word: sha1_hash32(word.encode("utf8")) for word in set(flat_words)}
         shingle_hashes, starts = _shingle_hashes(
-            np.asarray(flat_words, dtype=np.uint64),
+            np.fromiter(map(word_hash.__getitem__, flat_words), dtype=np.uint64),
             np.asarray(n_words, dtype=np.intp),
             shingle_size,
         )
@@ -175,9 +176,18 @@ def find_near_duplicates(
         # candidates.  Bucket collisions of the 64-bit key only add candidates, which are
         # verified below anyway.
         band_keys = _band_keys(sigs, n_bands, rows)
+        # A text whose key in every band is its own shares no bucket with any other text: it
+        # is an original that no text can match, so only the others go through the loop.
+        shared = np.zeros(len(sketch_docs), dtype=bool)
+        for band in range(n_bands):
+            _, inverse, counts = np.unique(
+                band_keys[:, band], return_inverse=True, return_counts=True
+            )
+            shared |= counts[inverse] > 1
+        keys_of = band_keys.tolist()
         buckets: list[dict[int, list[int]]] = [{} for _ in range(n_bands)]
-        for pos in range(len(sketch_docs)):
-            keys = band_keys[pos].tolist()
+        for pos in np.flatnonzero(shared).tolist():
+            keys = keys_of[pos]
             cands: set[int] = set()
             for band, key in enumerate(keys):
                 hit = buckets[band].get(key)

@@ -13,6 +13,8 @@ import threading
 from collections.abc import Iterable
 from typing import Any
 
+import numpy as np
+
 __all__ = ["detect_language", "detect_languages"]
 
 _INSTALL_HINT = (
@@ -45,6 +47,18 @@ def _clean(text: str) -> str:
     return " ".join(_NOISE_RE.sub(" ", text).split())
 
 
+def _has_letters(text: str, count: int) -> bool:
+    """Whether ``text`` holds at least ``count`` alphabetic characters (stops at the count)."""
+    if count <= 0:
+        return True
+    for char in text:
+        if char.isalpha():
+            count -= 1
+            if count == 0:
+                return True
+    return False
+
+
 def detect_language(
     text: str | None, *, min_letters: int = 10, min_confidence: float = 0.0
 ) -> str | None:
@@ -61,7 +75,7 @@ def detect_language(
     if not text:
         return None
     cleaned = _clean(text)
-    if sum(ch.isalpha() for ch in cleaned) < min_letters:
+    if not _has_letters(cleaned, min_letters):
         return None
     lang, prob = _get_identifier().classify(cleaned)
     if float(prob) < min_confidence:
@@ -72,7 +86,91 @@ def detect_language(
 def detect_languages(
     texts: Iterable[str | None], *, min_letters: int = 10, min_confidence: float = 0.0
 ) -> list[str | None]:
-    """:func:`detect_language` for each text."""
-    return [
-        detect_language(t, min_letters=min_letters, min_confidence=min_confidence) for t in texts
-    ]
+    """:func:`detect_language` for each text.
+
+    Each distinct text is classified once, and all of them together: the byte automaton of
+    py3langid steps through every text at once and the naive-Bayes scores come from one sparse
+    matrix product (the same model and arithmetic as one text at a time, up to the order of a
+    float32 sum). That is several times faster on many short texts such as tweets.
+    """
+    texts = list(texts)
+    distinct = list(dict.fromkeys(texts))
+    cleaned = {text: _clean(text) for text in distinct if text}
+    todo = [text for text, clean in cleaned.items() if _has_letters(clean, min_letters)]
+    found: dict[str | None, str | None] = dict.fromkeys(distinct)
+    results = _classify_many(_get_identifier(), [cleaned[text] for text in todo]) if todo else []
+    for text, (lang, prob) in zip(todo, results, strict=True):
+        found[text] = None if float(prob) < min_confidence else str(lang)
+    return [found[text] for text in texts]
+
+
+#: Texts stepped through the byte automaton together (sorted by length, so little padding).
+_BATCH = 2048
+
+
+def _classify_many(identifier: Any, texts: list[str]) -> list[tuple[str, float]]:
+    """``identifier.classify`` of each text, computed for all texts together.
+
+    Reads the model arrays of py3langid's ``LanguageIdentifier`` (0.4); when they are not
+    there (another version), falls back to one ``classify`` call per text.
+    """
+    try:
+        from scipy import sparse
+
+        encode = identifier._encode
+        nextmove = np.frombuffer(identifier.tk_nextmove, dtype=np.uint32).astype(np.int64)
+        output = np.asarray(identifier.tk_output, dtype=np.int64)
+        rowbase = np.asarray(identifier._rowbase, dtype=np.int64)
+        ptc, pc = identifier.nb_ptc, np.asarray(identifier.nb_pc, dtype=np.float32)
+        classes, aliases = identifier.nb_classes, identifier._alias_pairs
+        if not identifier._norm_probs or identifier.min_confidence is not None:
+            raise AttributeError("only the norm_probs model without a cut-off is batched")
+    except (AttributeError, TypeError, ValueError):
+        return [identifier.classify(text) for text in texts]
+    encoded = [encode(text) for text in texts]
+    lengths = np.array([len(b) for b in encoded], dtype=np.int64)
+    out: list[tuple[str, float]] = [("", 0.0)] * len(texts)
+    order = np.argsort(lengths, kind="stable")
+    for lo in range(0, len(texts), _BATCH):
+        batch = order[lo : lo + _BATCH]
+        sizes = lengths[batch]
+        width = int(sizes.max()) if batch.size else 0
+        grid = np.zeros((batch.size, max(width, 1)), dtype=np.int64)
+        for row, index in enumerate(batch.tolist()):
+            grid[row, : sizes[row]] = np.frombuffer(encoded[index], dtype=np.uint8)
+        # The automaton over all texts at once; texts are sorted by length, so the ones still
+        # running at a position are a suffix of the batch.
+        state = np.zeros(batch.size, dtype=np.int64)
+        rows_hit, features_hit = [], []
+        for position in range(width):
+            first = int(np.searchsorted(sizes, position, side="right"))
+            step = nextmove[rowbase[state[first:]] + grid[first:, position]]
+            state[first:] = step
+            feature = output[step]
+            hit = np.flatnonzero(feature >= 0)
+            rows_hit.append(hit + first)
+            features_hit.append(feature[hit])
+        rows = np.concatenate(rows_hit) if rows_hit else np.zeros(0, dtype=np.int64)
+        feats = np.concatenate(features_hit) if features_hit else np.zeros(0, dtype=np.int64)
+        # Only the model rows of the features seen, in float32 as py3langid computes them.
+        used, column = np.unique(feats, return_inverse=True)
+        counts = sparse.csr_matrix(
+            (np.ones(rows.size, dtype=np.float32), (rows, column)),
+            shape=(batch.size, used.size),
+        )
+        counts.sum_duplicates()
+        counts.data = np.log1p(counts.data)
+        has_features = np.diff(counts.indptr) > 0
+        scores = np.asarray(counts @ ptc[used].astype(np.float32), dtype=np.float32) + pc
+        # Featureless texts score 0 for every class under norm_probs (uniform).
+        scores[~has_features] = 0.0
+        scores *= (1.0 / np.sqrt(np.maximum(sizes, 1))).astype(np.float32)[:, None]
+        scores = np.exp(scores - scores.max(axis=1, keepdims=True))
+        scores /= scores.sum(axis=1, keepdims=True)
+        for i, j in aliases:
+            scores[:, i] += scores[:, j]
+            scores[:, j] = 0.0
+        best = scores.argmax(axis=1)
+        for row, index in enumerate(batch.tolist()):
+            out[index] = (classes[best[row]], float(scores[row, best[row]]))
+    return out

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import os
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -14,7 +15,7 @@ from .cleaning import clean_text
 from .embedding import Embedder, SentenceTransformerEmbedder
 from .models import Article
 
-__all__ = ["check_embeddings", "make_embedder", "prepare_article"]
+__all__ = ["check_embeddings", "make_embedder", "prepare_article", "prepare_articles"]
 
 
 def make_embedder(
@@ -54,9 +55,28 @@ def prepare_article(article: Article, *, clean: bool, max_chars: int) -> Article
     An article is never cleaned into nothing: if only debris was left and it has no title, the
     raw text is kept.
     """
+    return _prepare(article, clean, max_chars, _clean_text_memo)
+
+
+def prepare_articles(articles: Sequence[Article], *, clean: bool, max_chars: int) -> list[Article]:
+    """:func:`prepare_article` for each article; a text repeated in the batch (wire copies,
+    retweets) is cleaned once."""
+    cleaned: dict[str, str] = {}
+
+    def clean_once(text: str) -> str:
+        if text not in cleaned:
+            cleaned[text] = clean_text(text)
+        return cleaned[text]
+
+    return [_prepare(article, clean, max_chars, clean_once) for article in articles]
+
+
+def _prepare(
+    article: Article, clean: bool, max_chars: int, clean_fn: Callable[[str], str]
+) -> Article:
     text = (article.text or "")[:max_chars]
     if clean and text:
-        cleaned = _clean_text_memo(text)
+        cleaned = clean_fn(text)
         if cleaned.strip() or (article.title or "").strip():
             text = cleaned
     if text == article.text:

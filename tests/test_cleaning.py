@@ -338,3 +338,71 @@ def test_prose_naming_an_agency_is_not_a_caption():
     assert clean_text(line) == line
     credit = "Migrants wait under the bridge in Del Rio on Sept. 16, 2021. REUTERS/Go Nakamura"
     assert clean_text(credit) == ""
+
+
+def _reference_kind(line: str) -> str | None:
+    """The first kind whose whole pattern (every alternative, case-insensitive) matches."""
+    import re
+
+    from storycluster.cleaning import _RULES
+
+    for kind, sources in _RULES.items():
+        if re.search("|".join(sources), line, re.IGNORECASE):
+            return kind
+    return None
+
+
+_RULE_LINES = [
+    "Please verify you're human", "I am not a robot", "Type the characters you see",
+    "Enter the security code", "mdi-share-variant", "12 retweets 40 likes",
+    "View image on Twitter", "Your email address will not be published.",
+    "Required fields are marked *", "Save my name, email, and website in this browser",
+    "Members can comment on this story", "Log in to comment", "Comments are closed.",
+    "Sign up for our daily newsletters", "Subscribe to our channel",
+    "Get the newsletter in your inbox",
+    "Breaking news alerts", "Manage newsletters", "Now, download the free app today",
+    "Our app for iPhone and Android", "Get alerts", "Caption close", "View full caption",
+    "Protesters march (AP Photo/Jane Doe)", "A crowd gathers. Credit: Reuters",
+    "All rights reserved.", "CC BY 4.0 licence", "This material may not be published, broadcast",
+    "Jane Doe contributed to this report.", "Staff writers John Roe and Ann Poe contributed.",
+    "Image 3 of 12", "A day like any other in the city", "He said the vote was close.",
+    "DOWNLOAD THE APP", "ALL RIGHTS RESERVED", "Sign Up For Breaking News ALERTS today",
+    "\u017fign up for our newsletters",  # long s: re's IGNORECASE folds it to "s"
+    "All rights re\u017ferved", "\u0130mage 2 of 9", "Subscr\u0131be to our list",
+    "\u212aeep reading: all rights reserved", "Caf\u00e9 owner's app for iPhone users",
+]  # fmt: skip
+
+
+def test_word_shortcut_never_changes_a_kind() -> None:
+    """The required-word shortcut only skips patterns that cannot match."""
+    lines = list(_RULE_LINES)
+    if GVC.is_file():
+        with GVC.open(encoding="utf-8") as f:
+            texts = [json.loads(line)["text"] for line in f if line.strip()]
+        for text in texts[:150]:
+            lines.extend(line.strip() for line in text.splitlines() if line.strip())
+    lines += [line.upper() for line in lines] + [line.title() for line in lines]
+    from storycluster.cleaning import _pattern_kind
+
+    assert [_pattern_kind(line) for line in lines] == [_reference_kind(line) for line in lines]
+
+
+def test_odd_case_characters_are_all_listed() -> None:
+    """Every non-ASCII character that IGNORECASE matches to an ASCII letter is in _ODD_CASE."""
+    import re
+
+    from storycluster.cleaning import _ODD_CASE
+
+    letter = re.compile("[a-z]", re.IGNORECASE)
+    odd = [chr(c) for c in range(128, 0x30000) if letter.match(chr(c))]
+    assert odd and all(_ODD_CASE.match(char) for char in odd)
+
+
+def test_required_words() -> None:
+    from storycluster.cleaning import _required_words
+
+    assert _required_words(r"\bsign up for\b.{0,60}\bnews") == frozenset({"sign up for"})
+    assert _required_words(r"(?:foo|barbaz)|quux") == frozenset({"foo", "barbaz", "quux"})
+    assert _required_words(r"(?:foo|barbaz) qux|quux") == frozenset({" qux", "quux"})
+    assert _required_words(r"a?b*") is None
+    assert _required_words(r"(?:x+yz)+") == frozenset({"yz"})

@@ -43,3 +43,42 @@ def test_batch_and_determinism() -> None:
     assert first == [*SENTENCES.keys(), None, "en"]
     assert detect_languages(iter(texts)) == first
     assert [detect_language(t) for t in texts] == first
+
+
+def test_letters_are_counted_up_to_the_minimum() -> None:
+    eight = "Hello 123 wor !!"  # 8 letters
+    assert detect_language(eight) is None
+    assert detect_language(eight + "ld") is not None
+    assert detect_language(eight, min_letters=8) is not None
+    assert detect_language(eight, min_letters=9) is None
+    assert detect_language("12345", min_letters=0) is not None
+
+
+def test_batch_equals_one_by_one_on_varied_texts() -> None:
+    texts = [
+        *SENTENCES.values(),
+        "RT @someone: Flooding in the city center http://t.co/abc #flood",
+        "ÉNORME INCENDIE À MARSEILLE CE MATIN",  # all capitals: lower-cased by py3langid
+        "Ñandú ñoño 東京 地震 速報 ещё один текст на русском",
+        "zzzzzzzzzzzzzz qqqqqqqqqqq",
+        "a" * 3000,
+        "Short",
+        "",
+        None,
+        SENTENCES["en"],
+    ]
+    assert detect_languages(texts) == [detect_language(t) for t in texts]
+    assert detect_languages(texts, min_confidence=0.9) == [
+        detect_language(t, min_confidence=0.9) for t in texts
+    ]
+
+
+def test_batch_falls_back_without_the_model_arrays() -> None:
+    from storycluster.language import _classify_many, _get_identifier
+
+    class Plain:
+        def classify(self, text: str) -> tuple[str, float]:
+            return _get_identifier().classify(text)
+
+    texts = list(SENTENCES.values())
+    assert _classify_many(Plain(), texts) == [_get_identifier().classify(t) for t in texts]
