@@ -2,6 +2,9 @@
 
     HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/scale.py [--sizes 10000,30000,100000]
 
+Embeddings are read from the on-disk cache in ``$STORYCLUSTER_CACHE`` (default here: the test
+suite's ``.cache/test-embeddings``, which holds them), so only a cold cache embeds.
+
 The corpus: CrisisLexT26 (24,580 tweets) + GoogleNews (11,109 headlines) + gvc + ecbplus +
 allsides2021 from ../shared/data, concatenated and, past their 38,660 articles, repeated with
 new ids and dates shifted by 400 days per copy (undated articles get a date per copy, so copies
@@ -17,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import resource
 import subprocess
 import sys
@@ -30,7 +34,9 @@ import storycluster as sc
 from storycluster.cache import CachedEmbedder
 from storycluster.embedding import SentenceTransformerEmbedder
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+REPO = Path(__file__).resolve().parents[1]
+DATA = REPO.parent / "shared" / "data"
+os.environ.setdefault("STORYCLUSTER_CACHE", str(REPO / ".cache" / "test-embeddings"))
 SETS = ("crisislex_t26", "googlenews", "gvc", "ecbplus", "allsides2021")
 BASE = "2030-01-01T00:00:00+00:00"
 
