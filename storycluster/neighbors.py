@@ -203,9 +203,15 @@ def _top_terms(matrix: sparse.csr_matrix, terms: int) -> sparse.csr_matrix:
     matrix = sparse.csr_matrix(matrix, copy=True)
     matrix.sort_indices()
     counts = np.diff(matrix.indptr)
-    rows = np.repeat(np.arange(matrix.shape[0]), counts)
-    order = np.lexsort((matrix.indices, -matrix.data, rows))
-    rank = np.arange(order.size) - matrix.indptr[rows[order]]
+    rows = np.repeat(np.arange(matrix.shape[0], dtype=np.uint64), counts)
+    if matrix.shape[0] < 1 << 32:
+        # Row, then weight descending, in one integer key; the stable sort keeps the columns of
+        # equal weights in order (they are sorted): the ranking of a three-key lexsort.
+        inverted = np.uint64(0xFFFFFFFF) - _sortable(matrix.data)
+        order = np.argsort((rows << np.uint64(32)) | inverted, kind="stable")
+    else:  # pragma: no cover - over four billion rows
+        order = np.lexsort((matrix.indices, -matrix.data, rows))
+    rank = np.arange(order.size) - matrix.indptr[rows[order].astype(np.int64)]
     keep = np.zeros(order.size, dtype=bool)
     keep[order[rank < terms]] = True
     matrix.data[~keep] = 0.0
