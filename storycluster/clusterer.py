@@ -285,11 +285,11 @@ class StoryClusterer:
             dense = check_embeddings(vectors, len(items), source="the embedding model")
         else:
             dense = check_embeddings(embeddings, len(items))
-        features, background = self._features(
+        features, background, corpus_days = self._features(
             prepared, dense, reference, reference_embeddings, embedded=embeddings is None
         )
         weights = replace(
-            weights, time_scale_days=effective_time_scale(features.days, weights.time_scale_days)
+            weights, time_scale_days=effective_time_scale(corpus_days, weights.time_scale_days)
         )
 
         def block_scores(members: np.ndarray) -> np.ndarray:
@@ -355,35 +355,54 @@ class StoryClusterer:
         reference_embeddings: np.ndarray | None,
         *,
         embedded: bool,
-    ) -> tuple[ArticleFeatures, Background]:
-        """Features and background of ``prepared``, fitted with the reference rows if any."""
-        if reference is None:
+    ) -> tuple[ArticleFeatures, Background, np.ndarray]:
+        """Features and background of ``prepared``, and the publication days that set the
+        neutral time gap.
+
+        With reference rows, term weights are fitted on the articles and the reference
+        together, while backgrounds and the time gap come from the reference alone: it stands
+        for the whole corpus, so an article of a slice is scored as it would be in one run
+        over the corpus (on a 30-day slice, a background drawn from the slice itself is the
+        slice's own news, closer in topic than the corpus is).
+        """
+        if reference is None and reference_embeddings is not None:
+            raise ValueError("reference_embeddings given without reference")
+        if reference is not None and reference_embeddings is None and not embedded:
+            raise ValueError("reference_embeddings are required when embeddings are given")
+        extra: list[Article] = []
+        extra_dense: np.ndarray | None = None
+        if reference is not None:
+            extra = [self._prepare(article) for article in as_articles(reference)]
             if reference_embeddings is not None:
-                raise ValueError("reference_embeddings given without reference")
+                extra_dense = check_embeddings(reference_embeddings, len(extra))
+                if extra_dense.shape[1] != dense.shape[1]:
+                    raise ValueError(
+                        f"reference_embeddings have dimension {extra_dense.shape[1]}, "
+                        f"embeddings {dense.shape[1]}"
+                    )
+            # An article must not meet itself in its own background: drop reference copies.
+            own_ids = {article.id for article in prepared}
+            keep = [i for i, article in enumerate(extra) if article.id not in own_ids]
+            extra = [extra[i] for i in keep]
+            extra_dense = None if extra_dense is None else extra_dense[keep]
+        if not extra:
             features = build_features(prepared, dense, max_chars=self.max_chars)
-            return features, estimate_background(features)
-        extra = [self._prepare(article) for article in as_articles(reference)]
-        if reference_embeddings is not None:
-            extra_dense = check_embeddings(reference_embeddings, len(extra))
-        elif embedded:
+            return features, estimate_background(features), features.days
+        if extra_dense is None:
             vectors = self._embedder().encode(
                 [embedding_text(article, self.lead_chars) for article in extra]
             )
             extra_dense = check_embeddings(vectors, len(extra), source="the embedding model")
-        else:
-            raise ValueError("reference_embeddings are required when embeddings are given")
-        if extra_dense.shape[1] != dense.shape[1]:
-            raise ValueError(
-                f"reference_embeddings have dimension {extra_dense.shape[1]}, "
-                f"embeddings {dense.shape[1]}"
-            )
         n = len(prepared)
         combined = build_features(
             [*prepared, *extra], np.vstack([dense, extra_dense]), max_chars=self.max_chars
         )
-        background = estimate_background(combined)
-        rows = np.arange(n)
-        return combined.take(rows), Background(mean=background.mean[:, :n], sd=background.sd[:, :n])
+        background = estimate_background(combined, among=np.arange(n, len(combined)))
+        return (
+            combined.take(np.arange(n)),
+            Background(mean=background.mean[:, :n], sd=background.sd[:, :n]),
+            combined.days[n:],
+        )
 
     def embedding_texts(self, articles: Any) -> list[str]:
         """The texts this clusterer embeds for ``articles``: cleaned title and lead.

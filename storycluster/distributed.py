@@ -270,11 +270,12 @@ def cluster_group(
     group's clusters largest first; ``score`` is the member's cosine to its cluster centroid.
 
     ``reference`` (see :func:`reference_sample`) is passed to ``StoryClusterer.fit``: its rows
-    shape the term weights and background statistics but are not clustered. A window holds
-    few articles, and a few dozen articles give poor term weights and backgrounds: on gvc,
-    30-day windows alone lose 0.035 B-cubed F1 against one clusterer on the whole set, with a
-    200-article reference 0.009 (recall: follow-ups more than a window apart). Reference rows
-    that are also in the group are left out: they count once already.
+    shape the term weights and set the background statistics and neutral time gap, but are
+    not clustered. A window holds few articles, and a few dozen articles give poor term
+    weights and backgrounds: on gvc, 30-day windows alone lose 0.035 B-cubed F1 against one
+    clusterer on the whole set, with a 200-article reference 0.009 (recall: follow-ups more
+    than a window apart). Reference rows that are also in the group are left out: they count
+    once already.
     """
     from .clusterer import StoryClusterer
 

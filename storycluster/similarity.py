@@ -106,18 +106,26 @@ def _cosines(features: ArticleFeatures, rows: np.ndarray, cols: np.ndarray) -> l
 
 
 def estimate_background(
-    features: ArticleFeatures, *, sample_size: int = 2000, seed: int = 0, block: int = 2048
+    features: ArticleFeatures,
+    *,
+    among: np.ndarray | None = None,
+    sample_size: int = 2000,
+    seed: int = 0,
+    block: int = 2048,
 ) -> Background:
     """Background statistics of every article against a fixed random sample of the corpus.
 
-    With ``n <= sample_size + 1`` every other article is used; above, a seeded sample keeps the
-    cost linear in ``n``.
+    The sample is drawn from the rows ``among`` (default: all rows): with at most
+    ``sample_size + 1`` of them every other one is used; above, a seeded sample keeps the cost
+    linear in ``n``.
     """
     n = len(features)
-    if n > sample_size + 1:
-        sample = np.sort(np.random.default_rng(seed).choice(n, size=sample_size, replace=False))
+    pool = np.arange(n) if among is None else np.unique(np.asarray(among, dtype=np.int64))
+    if pool.size > sample_size + 1:
+        rng = np.random.default_rng(seed)
+        sample = np.sort(pool[rng.choice(pool.size, size=sample_size, replace=False)])
     else:
-        sample = np.arange(n)
+        sample = pool
     sums = np.zeros((3, n))
     squares = np.zeros((3, n))
     counts = np.zeros(n)

@@ -507,6 +507,19 @@ def test_reference_may_repeat_article_ids(event_records, event_vectors, event_go
     assert sc.evaluate(model.labels_, event_gold).bcubed_f1 == 1.0
 
 
+def test_reference_copies_of_the_articles_change_nothing(event_records, event_vectors):
+    # An article never meets itself in its background: copies in the reference are dropped.
+    plain = StoryClusterer().fit(event_records, embeddings=event_vectors)
+    model = StoryClusterer().fit(
+        event_records,
+        embeddings=event_vectors,
+        reference=event_records,
+        reference_embeddings=event_vectors,
+    )
+    assert model.labels_.tolist() == plain.labels_.tolist()
+    assert [c.keywords for c in model.clusters_] == [c.keywords for c in plain.clusters_]
+
+
 def test_reference_needs_its_embeddings_when_embeddings_are_given(event_records, event_vectors):
     with pytest.raises(ValueError, match="reference_embeddings are required"):
         StoryClusterer().fit(event_records, embeddings=event_vectors, reference=event_records)
@@ -524,6 +537,7 @@ def test_reference_needs_its_embeddings_when_embeddings_are_given(event_records,
 
 
 def test_reference_is_embedded_with_the_model(event_records, fake_embedder):
-    model = StoryClusterer(model=fake_embedder).fit(event_records, reference=event_records[:3])
+    reference = [{**record, "id": f"ref-{record['id']}"} for record in event_records[:3]]
+    model = StoryClusterer(model=fake_embedder).fit(event_records, reference=reference)
     assert len(fake_embedder.texts) == len(event_records) + 3
     assert len(model.labels_) == len(event_records)

@@ -112,11 +112,8 @@ def test_spark_equals_single_process_small(spark):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(
-    ("name", "tolerance"),
-    [("gvc", 0.01), ("allsides2021", 0.015)],
-)
-def test_spark_equals_single_process(spark, windowed_reference, name, tolerance):
+@pytest.mark.parametrize("name", ["gvc", "allsides2021"])
+def test_spark_equals_single_process(spark, windowed_reference, name):
     articles, vectors, frame, links, events = windowed_reference(name)
 
     assignments_df, events_df = scs.cluster_dataframe(_to_spark(spark, frame))
@@ -143,7 +140,9 @@ def test_spark_equals_single_process(spark, windowed_reference, name, tolerance)
     f_plain = sc.evaluate(plain.labels_, gold).bcubed_f1
     f_windowed = sc.evaluate([expected[a.id] for a in articles], gold).bcubed_f1
     print(f"{name}: B3-F1 plain {f_plain:.4f} windowed {f_windowed:.4f}")
-    assert abs(f_windowed - f_plain) < tolerance
+    # gvc loses recall (follow-ups months later fall in other windows); allsides2021 gains or
+    # loses a little from which look-alike stories share a window. Both under 0.01.
+    assert abs(f_windowed - f_plain) < 0.01
 
     clusters = scs.to_clusters(events_df, assignments_df, limit=3)
     assert [c.id for c in clusters] == events["event_id"].head(3).tolist()
