@@ -22,6 +22,9 @@ from .neighbors import candidate_pairs
 from .preparation import check_embeddings, make_embedder, prepare_article, prepare_articles
 from .representatives import build_clusters
 from .similarity import (
+    DEFAULT_SHORT_DENSE_WEIGHT,
+    DEFAULT_SHORT_LEXICAL_WEIGHT,
+    DEFAULT_SHORT_THRESHOLD,
     DEFAULT_THRESHOLD,
     DEFAULT_TIME_PENALTY,
     DEFAULT_TIME_SCALE_DAYS,
@@ -30,6 +33,8 @@ from .similarity import (
     edge_scores,
     effective_time_scale,
     estimate_background,
+    for_text_length,
+    length_share,
     pair_scores,
 )
 from .text import body_text, embedding_text, lexical_text
@@ -57,8 +62,9 @@ class StoryClusterer:
         A sentence-transformers model name or directory, or any object with an
         ``encode(texts) -> ndarray`` method (see :class:`storycluster.Embedder`).
     threshold:
-        Minimum mean pair score, in background standard deviations, inside an event. Higher
-        gives smaller, purer events.
+        Minimum mean pair score, in background standard deviations, inside an event, for a
+        corpus of articles (see ``short_threshold`` for tweets and headlines). Higher gives
+        smaller, purer events.
     dense_weight, lexical_weight, entity_weight:
         Relative weights of the three kinds of evidence.
     time_penalty:
@@ -68,6 +74,15 @@ class StoryClusterer:
     time_scale_days:
         Gap at which two dated articles get no time evidence: closer pairs gain score, farther
         ones lose it.
+    short_threshold, short_dense_weight, short_lexical_weight:
+        Threshold and dense and lexical weights for a corpus of short texts: tweets or
+        headlines, 20 words or fewer at the median. ``threshold``, ``dense_weight`` and
+        ``lexical_weight`` hold for articles, 100 words or more; a corpus in between gets
+        values in between, on the log of its median length (see
+        :func:`storycluster.similarity.length_share`). Two short texts cannot stand as many
+        standard deviations above their background as two reports of one event do, and
+        their few words say less than their embeddings. Set them equal to the article values
+        to score every corpus alike.
     clean:
         Remove scraper debris (share buttons, comment forms, keyword spam, captions) from the
         text before it is featurised; see :func:`storycluster.cleaning.clean_text`.
@@ -110,6 +125,11 @@ class StoryClusterer:
         Events, largest first (ties: smallest member id first).
     result_ : ClusteringResult
         ``clusters_`` and ``labels_`` together, with the article ids.
+    threshold_ : float
+        The threshold used, after the adjustment for text length.
+    weights_ : SimilarityWeights
+        The weights used: after the adjustment for text length, with the neutral time gap
+        capped by the corpus' median gap.
     embeddings_ : ndarray of shape (n_articles, dim)
         The dense embeddings used (computed or passed in).
     cleaned_texts_ : list of str
@@ -133,6 +153,9 @@ class StoryClusterer:
         entity_weight: float = 0.25,
         time_penalty: float = DEFAULT_TIME_PENALTY,
         time_scale_days: float = DEFAULT_TIME_SCALE_DAYS,
+        short_threshold: float = DEFAULT_SHORT_THRESHOLD,
+        short_dense_weight: float = DEFAULT_SHORT_DENSE_WEIGHT,
+        short_lexical_weight: float = DEFAULT_SHORT_LEXICAL_WEIGHT,
         clean: bool = True,
         lead_chars: int = 400,
         max_chars: int = 20_000,
@@ -153,6 +176,9 @@ class StoryClusterer:
         self.entity_weight = entity_weight
         self.time_penalty = time_penalty
         self.time_scale_days = time_scale_days
+        self.short_threshold = short_threshold
+        self.short_dense_weight = short_dense_weight
+        self.short_lexical_weight = short_lexical_weight
         self.clean = clean
         self.lead_chars = lead_chars
         self.max_chars = max_chars
@@ -196,6 +222,8 @@ class StoryClusterer:
             "entity_weight",
             "time_penalty",
             "time_scale_days",
+            "short_dense_weight",
+            "short_lexical_weight",
         ):
             value = getattr(self, name)
             if not _is_real(value) or not np.isfinite(value) or value < 0:
@@ -204,8 +232,15 @@ class StoryClusterer:
             raise ValueError(
                 "at least one of dense_weight, lexical_weight, entity_weight must be > 0"
             )
-        if not _is_real(self.threshold) or not np.isfinite(self.threshold):
-            raise ValueError(f"threshold must be a finite number, got {self.threshold!r}")
+        if self.short_dense_weight + self.short_lexical_weight + self.entity_weight <= 0:
+            raise ValueError(
+                "at least one of short_dense_weight, short_lexical_weight, entity_weight "
+                "must be > 0"
+            )
+        for name in ("threshold", "short_threshold"):
+            value = getattr(self, name)
+            if not _is_real(value) or not np.isfinite(value):
+                raise ValueError(f"{name} must be a finite number, got {value!r}")
         for name in (
             "lead_chars",
             "max_chars",
@@ -285,17 +320,23 @@ class StoryClusterer:
             dense = check_embeddings(vectors, len(items), source="the embedding model")
         else:
             dense = check_embeddings(embeddings, len(items))
-        features, background, corpus_days = self._features(
+        features, background, corpus = self._features(
             prepared, dense, reference, reference_embeddings, embedded=embeddings is None
         )
+        weights, threshold = for_text_length(
+            weights,
+            float(self.threshold),
+            replace(weights, dense=self.short_dense_weight, lexical=self.short_lexical_weight),
+            float(self.short_threshold),
+            length_share(corpus.words),
+        )
         weights = replace(
-            weights, time_scale_days=effective_time_scale(corpus_days, weights.time_scale_days)
+            weights, time_scale_days=effective_time_scale(corpus.days, weights.time_scale_days)
         )
 
         def block_scores(members: np.ndarray) -> np.ndarray:
             return pair_scores(features, background, members, members, weights)
 
-        threshold = float(self.threshold)
         scoring: dict[str, Any]
         if len(items) <= self.exact_limit:
             scores = block_scores(np.arange(len(items)))
@@ -333,6 +374,8 @@ class StoryClusterer:
             duplicate_of=duplicate_of,
             n_keywords=self.n_keywords,
         )
+        self.threshold_ = threshold
+        self.weights_ = weights
         self.labels_ = labels
         self.clusters_ = clusters
         self.result_ = ClusteringResult(
@@ -355,12 +398,13 @@ class StoryClusterer:
         reference_embeddings: np.ndarray | None,
         *,
         embedded: bool,
-    ) -> tuple[ArticleFeatures, Background, np.ndarray]:
-        """Features and background of ``prepared``, and the publication days that set the
-        neutral time gap.
+    ) -> tuple[ArticleFeatures, Background, ArticleFeatures]:
+        """Features and background of ``prepared``, and the features of the corpus they are
+        scored in (its dates set the neutral time gap, its lengths the text-length adjustment).
 
         With reference rows, term weights are fitted on the articles and the reference
-        together, while backgrounds and the time gap come from the reference alone: it stands
+        together, while backgrounds, the time gap and the lengths come from the reference
+        alone: it stands
         for the whole corpus, so an article of a slice is scored as it would be in one run
         over the corpus (on a 30-day slice, a background drawn from the slice itself is the
         slice's own news, closer in topic than the corpus is).
@@ -387,7 +431,7 @@ class StoryClusterer:
             extra_dense = None if extra_dense is None else extra_dense[keep]
         if not extra:
             features = build_features(prepared, dense, max_chars=self.max_chars)
-            return features, estimate_background(features), features.days
+            return features, estimate_background(features), features
         if extra_dense is None:
             vectors = self._embedder().encode(
                 [embedding_text(article, self.lead_chars) for article in extra]
@@ -401,7 +445,7 @@ class StoryClusterer:
         return (
             combined.take(np.arange(n)),
             Background(mean=background.mean[:, :n], sd=background.sd[:, :n]),
-            combined.days[n:],
+            combined.take(np.arange(n, len(combined))),
         )
 
     def embedding_texts(self, articles: Any) -> list[str]:
@@ -446,6 +490,9 @@ _PARAM_NAMES = (
     "entity_weight",
     "time_penalty",
     "time_scale_days",
+    "short_threshold",
+    "short_dense_weight",
+    "short_lexical_weight",
     "clean",
     "lead_chars",
     "max_chars",

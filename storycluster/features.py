@@ -17,7 +17,7 @@ from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from .models import Article
-from .text import entity_tokens, lexical_text
+from .text import entity_tokens, lexical_text, word_count
 
 __all__ = ["ArticleFeatures", "build_features", "days_since_epoch"]
 
@@ -47,6 +47,9 @@ class ArticleFeatures:
     """``(n,)`` float64 days since the Unix epoch, NaN where the date is unknown."""
     vocabulary: np.ndarray
     """Terms of the lexical columns, for keywords."""
+    words: np.ndarray
+    """``(n,)`` int64 words in each article's lexical text (title and body, cut at
+    ``max_chars``): tells a corpus of tweets or headlines from one of articles."""
 
     @cached_property
     def has_evidence(self) -> np.ndarray:
@@ -70,6 +73,7 @@ class ArticleFeatures:
             entities=sparse.csr_matrix(self.entities[rows]),
             days=self.days[rows],
             vocabulary=self.vocabulary,
+            words=self.words[rows],
         )
 
 
@@ -111,4 +115,5 @@ def build_features(
         entities=entities,
         days=days_since_epoch(articles),
         vocabulary=vocabulary,
+        words=np.array([word_count(text) for text in texts], dtype=np.int64),
     )

@@ -18,7 +18,8 @@ large corpora share one threshold.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, replace
 from typing import NamedTuple
 
 import numpy as np
@@ -27,9 +28,14 @@ from scipy import sparse
 from .features import ArticleFeatures
 
 __all__ = [
+    "ARTICLE_WORDS",
+    "DEFAULT_SHORT_DENSE_WEIGHT",
+    "DEFAULT_SHORT_LEXICAL_WEIGHT",
+    "DEFAULT_SHORT_THRESHOLD",
     "DEFAULT_THRESHOLD",
     "DEFAULT_TIME_PENALTY",
     "DEFAULT_TIME_SCALE_DAYS",
+    "SHORT_TEXT_WORDS",
     "Background",
     "ScoringRows",
     "SimilarityWeights",
@@ -37,11 +43,22 @@ __all__ = [
     "edge_scores",
     "effective_time_scale",
     "estimate_background",
+    "for_text_length",
+    "length_share",
     "pair_scores",
 ]
 
 #: Default event threshold, in background standard deviations, of batch and stream clustering.
 DEFAULT_THRESHOLD = 4.75
+#: Defaults for a corpus of tweets or headlines (see :func:`length_share`): a lower bar, and the
+#: dense embedding weighing more than the words.
+DEFAULT_SHORT_THRESHOLD = 3.0
+DEFAULT_SHORT_DENSE_WEIGHT = 0.75
+DEFAULT_SHORT_LEXICAL_WEIGHT = 0.25
+#: Median words per article at or below which a corpus is short texts (tweets, headlines), and
+#: at or above which it is articles.
+SHORT_TEXT_WORDS = 20
+ARTICLE_WORDS = 100
 #: Default weight of the time evidence, per unit of ``log(1 + days)``.
 DEFAULT_TIME_PENALTY = 1.25
 #: Default gap, in days, at which two dated articles get no time evidence either way.
@@ -83,6 +100,52 @@ class SimilarityWeights:
     def as_array(self) -> np.ndarray:
         weights = np.array([self.dense, self.lexical, self.entity], dtype=np.float64)
         return weights / weights.sum()
+
+
+def length_share(words: np.ndarray) -> float:
+    """Where a corpus lies between short texts (0.0) and articles (1.0), by its median words.
+
+    Texts of ``SHORT_TEXT_WORDS`` words or fewer give 0, of ``ARTICLE_WORDS`` or more 1, and
+    medians in between are placed on a log scale. An empty ``words`` counts as articles.
+
+    Why it matters: the event bar is a number of background standard deviations, and a pair
+    of six-word headlines or twenty-word tweets cannot stand as far above its background as
+    two 300-word reports of one event do, however alike they are. Its few words also make the
+    lexical cosine a coarse signal, where the sentence embedding still reads the meaning.
+    """
+    words = np.asarray(words, dtype=np.float64)
+    if words.size == 0:
+        return 1.0
+    median = float(np.median(words))
+    if median <= SHORT_TEXT_WORDS:
+        return 0.0
+    if median >= ARTICLE_WORDS:
+        return 1.0
+    return math.log(median / SHORT_TEXT_WORDS) / math.log(ARTICLE_WORDS / SHORT_TEXT_WORDS)
+
+
+def for_text_length(
+    weights: SimilarityWeights,
+    threshold: float,
+    short: SimilarityWeights,
+    short_threshold: float,
+    share: float,
+) -> tuple[SimilarityWeights, float]:
+    """Weights and threshold for a corpus at ``share`` (see :func:`length_share`): those for
+    articles at 1, those for short texts (``short``: its dense and lexical weights) at 0, and
+    linear in between. The entity weight and the time evidence do not depend on length."""
+
+    def blend(article: float, brief: float) -> float:
+        return brief + share * (article - brief)
+
+    return (
+        replace(
+            weights,
+            dense=blend(weights.dense, short.dense),
+            lexical=blend(weights.lexical, short.lexical),
+        ),
+        blend(threshold, short_threshold),
+    )
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ import re
 
 from .models import Article
 
-__all__ = ["body_text", "embedding_text", "entity_tokens", "lexical_text"]
+__all__ = ["body_text", "embedding_text", "entity_tokens", "lexical_text", "word_count"]
 
 # Capitalised words (names, places, organisations) and numbers (counts, scores, ages, years):
 # the tokens that tell one shooting or one earthquake from another of the same kind.
@@ -48,3 +48,12 @@ def lexical_text(article: Article, max_chars: int) -> str:
 def entity_tokens(text: str) -> str:
     """Capitalised tokens and numbers of ``text``, lower-cased and space-joined."""
     return " ".join(token.lower() for token in _ENTITY_PATTERN.findall(text))
+
+
+# Words as scikit-learn's vectorizers count them: two or more word characters.
+_WORD_PATTERN = re.compile(r"(?u)\b\w\w+\b")
+
+
+def word_count(text: str) -> int:
+    """Number of words (two or more word characters) in ``text``."""
+    return sum(1 for _ in _WORD_PATTERN.finditer(text))

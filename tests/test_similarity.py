@@ -71,3 +71,41 @@ def test_effective_time_scale_is_the_median_gap_when_smaller() -> None:
     assert effective_time_scale(np.array([np.nan, 5.0]), 3.0) == 3.0  # < 2 dated articles
     big = np.random.default_rng(0).uniform(0, 1, 5000)
     assert effective_time_scale(big, 3.0) == effective_time_scale(big, 3.0)  # seeded sample
+
+
+def test_length_share_places_a_corpus_between_short_texts_and_articles() -> None:
+    from storycluster.similarity import ARTICLE_WORDS, SHORT_TEXT_WORDS, length_share
+
+    assert length_share(np.array([6, 8, 5])) == 0.0  # headlines
+    assert length_share(np.full(9, SHORT_TEXT_WORDS)) == 0.0
+    assert length_share(np.full(9, ARTICLE_WORDS)) == 1.0
+    assert length_share(np.array([300, 20, 900])) == 1.0  # the median decides
+    assert length_share(np.array([], dtype=np.int64)) == 1.0
+    # Halfway on the log scale: the geometric mean of the two bounds.
+    middle = math.sqrt(SHORT_TEXT_WORDS * ARTICLE_WORDS)
+    assert length_share(np.array([middle])) == pytest.approx(0.5)
+
+
+def test_for_text_length_blends_dense_lexical_and_threshold_only() -> None:
+    from storycluster.similarity import for_text_length
+
+    article = SimilarityWeights(dense=0.25, lexical=0.5, entity=0.25, time_scale_days=2.0)
+    short = SimilarityWeights(dense=0.75, lexical=0.25, entity=0.9, time_scale_days=9.0)
+    weights, threshold = for_text_length(article, 4.75, short, 3.0, 1.0)
+    assert (weights, threshold) == (article, 4.75)
+    weights, threshold = for_text_length(article, 4.75, short, 3.0, 0.0)
+    assert (weights.dense, weights.lexical, threshold) == (0.75, 0.25, 3.0)
+    assert (weights.entity, weights.time_scale_days) == (0.25, 2.0)
+    weights, threshold = for_text_length(article, 4.75, short, 3.0, 0.5)
+    assert (weights.dense, weights.lexical) == pytest.approx((0.5, 0.375))
+    assert threshold == pytest.approx(3.875)
+
+
+def test_features_count_the_words_of_title_and_body() -> None:
+    articles = [
+        Article(id="a", title="Quake hits city", text="Rescuers search the rubble."),
+        Article(id="b", title="A", text=None),
+    ]
+    features = build_features(articles, np.ones((2, 4), dtype=np.float32), max_chars=1000)
+    assert features.words.tolist() == [7, 0]  # one-letter words do not count
+    assert features.take(np.array([1])).words.tolist() == [0]
