@@ -3,11 +3,13 @@
 A state is a directory::
 
     manifest.json   format_version, parameters, counters, clock, reservoir, random state,
-                    and a BLAKE2 checksum of every other file
+                    the threshold and weights of the last batch, and a BLAKE2 checksum of
+                    every other file
     state.json      articles, article -> event map, events, redirects of merged events,
                     the candidate index
-    *.npy           numeric arrays (dense vectors, hashed term counts, backgrounds, document
-                    frequencies), read with ``allow_pickle=False``
+    *.npy           numeric arrays (dense vectors, hashed term counts, publication days, word
+                    counts, backgrounds, document frequencies), read with
+                    ``allow_pickle=False``
 
 :func:`save_state` writes everything into a temporary directory beside the target, then
 renames it into place (an existing state is first renamed aside and removed after), so a reader
@@ -27,12 +29,14 @@ import math
 import os
 import secrets
 import shutil
+from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .models import Article
+from .similarity import SimilarityWeights
 
 if TYPE_CHECKING:
     from .embedding import Embedder
@@ -41,12 +45,14 @@ if TYPE_CHECKING:
 __all__ = ["FORMAT_VERSION", "StateError", "load_state", "save_state"]
 
 # 2: the time term became evidence either way (0.2); states of version 1 scored differently.
-FORMAT_VERSION = 2
+# 3: each article's word count, for the short-text threshold and weights; version 2 has none.
+FORMAT_VERSION = 3
 _MANIFEST = "manifest.json"
 _STATE = "state.json"
 _ARRAYS = (
     "dense",
     "days",
+    "words",
     "eff",
     "mean",
     "sd",
@@ -110,6 +116,7 @@ def save_state(stream: StreamClusterer, directory: str | os.PathLike[str]) -> No
     arrays = {
         "dense": stream._dense,
         "days": stream._days,
+        "words": stream._words,
         "eff": stream._eff,
         "mean": stream._mean,
         "sd": stream._sd,
@@ -150,6 +157,8 @@ def save_state(stream: StreamClusterer, directory: str | os.PathLike[str]) -> No
         "clock": _float(stream._clock),
         "reservoir": stream._reservoir,
         "rng_state": stream._rng_state,
+        "threshold_": stream.threshold_,
+        "weights_": None if stream.weights_ is None else asdict(stream.weights_),
         "checksums": {name: _digest(data) for name, data in files.items()},
     }
     files[_MANIFEST] = json.dumps(manifest, indent=1, allow_nan=False).encode("utf-8")
@@ -234,6 +243,7 @@ def load_state(
         stream._dense_buf = dense.copy()
         stream._dense = stream._dense_buf[: dense.shape[0]]
         stream._days = arrays["days"]
+        stream._words = arrays["words"].astype(np.int64)
         stream._eff = arrays["eff"]
         stream._mean = arrays["mean"]
         stream._sd = arrays["sd"]
@@ -258,6 +268,9 @@ def load_state(
         stream._clock = _unfloat(manifest["clock"])
         stream._reservoir = [int(i) for i in manifest["reservoir"]]
         stream._rng_state = manifest["rng_state"]
+        threshold, weights = manifest["threshold_"], manifest["weights_"]
+        stream.threshold_ = None if threshold is None else float(threshold)
+        stream.weights_ = None if weights is None else SimilarityWeights(**weights)
     except StateError:
         raise
     except (KeyError, TypeError, ValueError, IndexError) as exc:
@@ -269,6 +282,7 @@ def load_state(
         len(stream._ent),
         stream._dense.shape[0],
         stream._days.shape[0],
+        stream._words.shape[0],
         stream._mean.shape[1],
     }
     if sizes != {n}:

@@ -22,8 +22,19 @@ Background
 Assignment
     An article's score for an event is the mean of its pair scores with the event's members
     (the first member and the ``max_members`` most recent ones). It joins the best event whose
-    score is at least ``threshold``; otherwise it opens a new event. Articles of one batch are
-    assigned one after the other, in input order.
+    score is at least the batch's threshold (see Text length); otherwise it opens a new event.
+    Articles of one batch are assigned one after the other, in input order.
+
+Text length
+    As in the batch clusterer, short texts (tweets, headlines) are scored with their own
+    threshold and dense and lexical weights (``short_threshold``, ``short_dense_weight``,
+    ``short_lexical_weight``), articles with ``threshold``, ``dense_weight`` and
+    ``lexical_weight``, and texts in between with values in between
+    (:func:`storycluster.similarity.length_share`). The stream places each batch by the median
+    word count of the reservoir of past articles and the batch itself, as it sets the neutral
+    time gap (:func:`storycluster.similarity.effective_time_scale`) over their publication
+    days; the values used last are :attr:`StreamClusterer.threshold_` and
+    :attr:`StreamClusterer.weights_`. A stream of articles is scored as before.
 
 Candidates
     Events are not scanned: an inverted index maps each article's top lexical and entity terms
@@ -35,7 +46,7 @@ Candidates
 Merges
     After each batch, the events that received articles in it are merged by average linkage on
     the same capped member sets while the mean cross score of two of them is at least
-    ``threshold``. The survivor is the older event: the one whose first article is earlier
+    the batch's threshold. The survivor is the older event: the one whose first article is earlier
     (ties: the smaller id). The absorbed id keeps resolving, through :meth:`event_of` and
     :meth:`event`, to the survivor.
 
@@ -88,6 +99,9 @@ from .similarity import (
     _PRIOR_MEAN,
     _PRIOR_SD,
     _PRIOR_WEIGHT,
+    DEFAULT_SHORT_DENSE_WEIGHT,
+    DEFAULT_SHORT_LEXICAL_WEIGHT,
+    DEFAULT_SHORT_THRESHOLD,
     DEFAULT_THRESHOLD,
     DEFAULT_TIME_PENALTY,
     DEFAULT_TIME_SCALE_DAYS,
@@ -95,8 +109,10 @@ from .similarity import (
     SimilarityWeights,
     combine_scores,
     effective_time_scale,
+    for_text_length,
+    length_share,
 )
-from .text import embedding_text, entity_tokens, lexical_text
+from .text import embedding_text, entity_tokens, lexical_text, word_count
 
 __all__ = ["Assignment", "Merge", "StreamClusterer", "StreamUpdate"]
 
@@ -186,6 +202,9 @@ class _Batch:
     lex_rows: list[tuple[np.ndarray, np.ndarray]]
     ent_rows: list[tuple[np.ndarray, np.ndarray]]
     days: np.ndarray
+    words: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    weights: SimilarityWeights = field(default_factory=SimilarityWeights)
+    threshold: float = DEFAULT_THRESHOLD
     eff: np.ndarray = field(default_factory=lambda: np.zeros(0))
     mean: np.ndarray = field(default_factory=lambda: np.zeros((3, 0)))
     sd: np.ndarray = field(default_factory=lambda: np.zeros((3, 0)))
@@ -269,6 +288,19 @@ class StreamClusterer:
     terms_per_article:
         Top lexical terms and top entity terms (each) an article is indexed and looked up by.
 
+    ``short_threshold``, ``short_dense_weight`` and ``short_lexical_weight`` are set per batch
+    from the median length of the reservoir and the batch (see the module docstring).
+
+    Attributes
+    ----------
+    threshold_ : float or None
+        The threshold used for the last batch, after the adjustment for text length; ``None``
+        before the first batch.
+    weights_ : SimilarityWeights or None
+        The weights used for the last batch: after the adjustment for text length, with the
+        neutral time gap capped by the median gap of the reservoir and the batch; ``None``
+        before the first batch.
+
     Examples
     --------
     >>> stream = StreamClusterer()  # doctest: +SKIP
@@ -286,6 +318,9 @@ class StreamClusterer:
         entity_weight: float = 0.25,
         time_penalty: float = DEFAULT_TIME_PENALTY,
         time_scale_days: float = DEFAULT_TIME_SCALE_DAYS,
+        short_threshold: float = DEFAULT_SHORT_THRESHOLD,
+        short_dense_weight: float = DEFAULT_SHORT_DENSE_WEIGHT,
+        short_lexical_weight: float = DEFAULT_SHORT_LEXICAL_WEIGHT,
         window: float = 30.0,
         clean: bool = True,
         lead_chars: int = 400,
@@ -306,6 +341,9 @@ class StreamClusterer:
         self.entity_weight = float(entity_weight)
         self.time_penalty = float(time_penalty)
         self.time_scale_days = float(time_scale_days)
+        self.short_threshold = float(short_threshold)
+        self.short_dense_weight = float(short_dense_weight)
+        self.short_lexical_weight = float(short_lexical_weight)
         self.window = float(window)
         self.clean = bool(clean)
         self.lead_chars = int(lead_chars)
@@ -325,8 +363,10 @@ class StreamClusterer:
             time_penalty=self.time_penalty,
             time_scale_days=self.time_scale_days,
         )
+        self._short_weights = replace(
+            self._weights, dense=self.short_dense_weight, lexical=self.short_lexical_weight
+        )
         self._validate_params()
-        self._batch_weights = self._weights
         self._lock = threading.RLock()
         self._embedder_instance: Embedder | None = None
         self._lex_vectorizer = HashingVectorizer(
@@ -351,6 +391,7 @@ class StreamClusterer:
         self._lex: list[tuple[np.ndarray, np.ndarray]] = []
         self._ent: list[tuple[np.ndarray, np.ndarray]] = []
         self._days = np.zeros(0)
+        self._words = np.zeros(0, dtype=np.int64)
         self._eff = np.zeros(0)
         self._mean = np.zeros((3, 0))
         self._sd = np.zeros((3, 0))
@@ -364,6 +405,8 @@ class StreamClusterer:
         self._clock = math.nan
         self._reservoir: list[int] = []
         self._rng_state: dict[str, Any] = np.random.PCG64(self.seed).state
+        self.threshold_: float | None = None
+        self.weights_: SimilarityWeights | None = None
 
     # -- parameters -------------------------------------------------------------------------
 
@@ -374,6 +417,9 @@ class StreamClusterer:
         "entity_weight",
         "time_penalty",
         "time_scale_days",
+        "short_threshold",
+        "short_dense_weight",
+        "short_lexical_weight",
         "window",
         "clean",
         "lead_chars",
@@ -399,6 +445,8 @@ class StreamClusterer:
             "entity_weight",
             "time_penalty",
             "time_scale_days",
+            "short_dense_weight",
+            "short_lexical_weight",
         ):
             value = getattr(self, name)
             if not math.isfinite(value) or value < 0:
@@ -407,8 +455,14 @@ class StreamClusterer:
             raise ValueError(
                 "at least one of dense_weight, lexical_weight, entity_weight must be > 0"
             )
-        if not math.isfinite(self.threshold):
-            raise ValueError(f"threshold must be finite, got {self.threshold!r}")
+        if self.short_dense_weight + self.short_lexical_weight + self.entity_weight <= 0:
+            raise ValueError(
+                "at least one of short_dense_weight, short_lexical_weight, entity_weight "
+                "must be > 0"
+            )
+        for name in ("threshold", "short_threshold"):
+            if not math.isfinite(getattr(self, name)):
+                raise ValueError(f"{name} must be finite, got {getattr(self, name)!r}")
         if not self.window > 0:
             raise ValueError(f"window must be > 0 days, got {self.window!r}")
         for name in (
@@ -546,6 +600,7 @@ class StreamClusterer:
             lex_rows=_sublinear(lex),
             ent_rows=_sublinear(ent),
             days=days_since_epoch(items),
+            words=np.array([word_count(text) for text in texts], dtype=np.int64),
         )
 
     # -- feature access ---------------------------------------------------------------------
@@ -585,20 +640,28 @@ class StreamClusterer:
             out.append(np.asarray((x @ y.T).toarray()))
         return [np.asarray(block, dtype=np.float32) for block in out]
 
-    def _scores(self, a: _Bundle, b: _Bundle) -> np.ndarray:
+    def _scores(self, batch: _Batch, a: _Bundle, b: _Bundle) -> np.ndarray:
         return combine_scores(
-            self._cosines(a, b), _scoring_rows(a, 1), _scoring_rows(b, 0), self._batch_weights
+            self._cosines(a, b), _scoring_rows(a, 1), _scoring_rows(b, 0), batch.weights
         )
 
     # -- one batch --------------------------------------------------------------------------
 
     def _run_batch(self, batch: _Batch) -> StreamUpdate:
-        # The time term's neutral gap as the batch clusterer sets it, over the reservoir of past
-        # articles and this batch (derived from the state, so a reloaded stream agrees).
-        days = np.concatenate([self._days[self._reservoir], batch.days])
-        self._batch_weights = replace(
+        # The threshold and weights for the text length, and the time term's neutral gap, as the
+        # batch clusterer sets them, over the reservoir of past articles and this batch (derived
+        # from the state, so a reloaded stream agrees).
+        words = np.concatenate([self._words[self._reservoir], batch.words])
+        weights, batch.threshold = for_text_length(
             self._weights,
-            time_scale_days=effective_time_scale(days, self._weights.time_scale_days),
+            self.threshold,
+            self._short_weights,
+            self.short_threshold,
+            length_share(words),
+        )
+        days = np.concatenate([self._days[self._reservoir], batch.days])
+        batch.weights = replace(
+            weights, time_scale_days=effective_time_scale(days, weights.time_scale_days)
         )
         n_new = len(batch.articles)
         n_docs = batch.start + n_new
@@ -643,14 +706,14 @@ class StreamClusterer:
                     self._capped(batch.events.get(c) or self._events[c]) for c in candidates
                 ]
                 flat = [m for members in member_lists for m in members]
-                row = self._scores(_slice(new_rows, j), self._rows(batch, flat))[0]
+                row = self._scores(batch, _slice(new_rows, j), self._rows(batch, flat))[0]
                 start = 0
                 for cand, members in zip(candidates, member_lists, strict=True):
                     value = float(row[start : start + len(members)].mean())
                     start += len(members)
                     if best_score is None or value > best_score:
                         best_id, best_score = cand, value
-            if best_id is not None and best_score is not None and best_score >= self.threshold:
+            if best_id is not None and best_score is not None and best_score >= batch.threshold:
                 event = self._writable(batch, best_id)
                 event.members.append(index)
                 event.first = _nanmin(event.first, t)
@@ -796,7 +859,7 @@ class StreamClusterer:
         groups = [self._capped(batch.events[e]) for e in alive]
         flat = [m for g in groups for m in g]
         bundle = self._rows(batch, flat)
-        scores = self._scores(bundle, bundle).astype(np.float64)
+        scores = self._scores(batch, bundle, bundle).astype(np.float64)
         labels = np.repeat(np.arange(len(alive)), [len(g) for g in groups])
         indicator = sparse.csr_matrix(
             (np.ones(len(flat)), (labels, np.arange(len(flat)))), shape=(len(alive), len(flat))
@@ -812,13 +875,13 @@ class StreamClusterer:
             means[:, ~active] = -np.inf
             for a in range(len(alive)):
                 for b in range(a + 1, len(alive)):
-                    if means[a, b] >= self.threshold:
+                    if means[a, b] >= batch.threshold:
                         ea, eb = batch.events[alive[a]], batch.events[alive[b]]
                         if not self._spans_meet(ea, eb):
                             means[a, b] = means[b, a] = -np.inf
             a, b = np.unravel_index(int(np.argmax(means)), means.shape)
             best = float(means[a, b])
-            if not best >= self.threshold:
+            if not best >= batch.threshold:
                 break
             ea, eb = batch.events[alive[a]], batch.events[alive[b]]
             if _older(eb, ea):
@@ -857,6 +920,7 @@ class StreamClusterer:
         self._lex.extend(batch.lex_rows)
         self._ent.extend(batch.ent_rows)
         self._days = np.concatenate([self._days, batch.days])
+        self._words = np.concatenate([self._words, batch.words])
         self._eff = np.concatenate([self._eff, batch.eff])
         self._mean = np.concatenate([self._mean, batch.mean], axis=1)
         self._sd = np.concatenate([self._sd, batch.sd], axis=1)
@@ -872,6 +936,8 @@ class StreamClusterer:
         self._clock = batch.clock
         self._reservoir = batch.reservoir
         self._rng_state = batch.rng_state
+        self.threshold_ = batch.threshold
+        self.weights_ = batch.weights
         for j in range(n_new):
             self._ids[batch.articles[j].id] = batch.start + j
         self._articles.extend(batch.articles)
@@ -891,6 +957,9 @@ class StreamClusterer:
         )
         batch.idf_lex = _idf(self._df_lex, len(self._articles), min_df=_LEXICAL_MIN_DF)
         batch.idf_ent = _idf(self._df_ent, len(self._articles))
+        # Events are scored as in the last batch (none yet: no events to score).
+        batch.weights = self.weights_ if self.weights_ is not None else self._weights
+        batch.threshold = self.threshold_ if self.threshold_ is not None else self.threshold
         return batch
 
     def _build_cluster(self, event: _Event) -> StoryCluster:
@@ -899,7 +968,7 @@ class StreamClusterer:
         scored = members[-_REPRESENTATIVE_CAP:]
         bundle = self._rows(batch, scored)
         if len(scored) > 1:
-            block = self._scores(bundle, bundle).astype(np.float64)
+            block = self._scores(batch, bundle, bundle).astype(np.float64)
             np.fill_diagonal(block, 0.0)
             centrality = block.sum(axis=1) / (len(scored) - 1)
 

@@ -18,6 +18,7 @@ from storycluster.io import read_jsonl
 from storycluster.models import Article, StoryCluster
 from storycluster.persistence import StateError
 from storycluster.stream import StreamClusterer, StreamUpdate
+from storycluster.text import word_count
 
 DAY0 = datetime(2021, 3, 1, tzinfo=timezone.utc)
 
@@ -56,8 +57,15 @@ def article(i: int, story: str, day: float | None = 0.0, **extra: object) -> Art
     )
 
 
+#: The article scoring at every length. The toy articles above are about 25 words, which the
+#: length adjustment would score nearly as headlines (3.2 SDs, the dense cosine weighing most),
+#: and the bag-of-words ``FakeEmbedder`` is no sentence model: the tests of the stream's
+#: mechanics pin the article values; the adjustment is tested on its own below.
+ARTICLE_SCORING = {"short_threshold": 4.75, "short_dense_weight": 0.25, "short_lexical_weight": 0.5}
+
+
 def stream(**params: object) -> StreamClusterer:
-    return StreamClusterer(model=FakeEmbedder(), **params)
+    return StreamClusterer(model=FakeEmbedder(), **{**ARTICLE_SCORING, **params})
 
 
 def test_ids_stable_across_batches() -> None:
@@ -243,3 +251,116 @@ def test_replay_matches_batch_on_labelled_slices(tmp_path, embedder) -> None:
     batch_f1 = evaluate(batch_model.labels_, gold).bcubed_f1
     assert stream_f1 >= batch_f1 - 0.05
     assert resumed.assignments() == straight.assignments()
+
+
+# -- text length -------------------------------------------------------------------------------
+
+
+def _fit(s: StreamClusterer, records: list[dict], vectors: np.ndarray, size: int = 5) -> None:
+    for start in range(0, len(records), size):
+        s.partial_fit(records[start : start + size], embeddings=vectors[start : start + size])
+
+
+def test_short_texts_get_the_short_threshold_and_weights(event_records, event_vectors) -> None:
+    headlines = [{**record, "text": None} for record in event_records]
+    s = StreamClusterer(cache=False)
+    assert s.threshold_ is None and s.weights_ is None
+    _fit(s, headlines, event_vectors)
+    assert s.threshold_ == s.short_threshold == 3.0
+    assert (s.weights_.dense, s.weights_.lexical) == (0.75, 0.25)
+    assert s.weights_.entity == 0.25
+    # Every comparison with the bar uses the short values: as a stream set to them throughout.
+    short = {"threshold": 3.0, "dense_weight": 0.75, "lexical_weight": 0.25}
+    pinned = StreamClusterer(cache=False, **short)
+    _fit(pinned, headlines, event_vectors)
+    assert pinned.assignments() == s.assignments()
+    article_scoring = StreamClusterer(cache=False, **ARTICLE_SCORING)
+    _fit(article_scoring, headlines, event_vectors)
+    assert article_scoring.threshold_ == 4.75
+    assert article_scoring.assignments() != s.assignments()
+    # About 45 words (title and text): in between, as in the batch clusterer.
+    middle = StreamClusterer(cache=False)
+    _fit(middle, event_records, event_vectors)
+    batch = StoryClusterer(cache=False).fit(event_records, embeddings=event_vectors)
+    assert 3.0 < middle.threshold_ < 4.75
+    assert middle.threshold_ == pytest.approx(batch.threshold_)
+
+
+def test_articles_are_scored_as_before(event_records, event_vectors) -> None:
+    long_records = [{**record, "text": " ".join([record["text"]] * 6)} for record in event_records]
+    s = StreamClusterer(cache=False)
+    _fit(s, long_records, event_vectors)
+    assert s.threshold_ == 4.75
+    assert (s.weights_.dense, s.weights_.lexical, s.weights_.entity) == (0.25, 0.5, 0.25)
+    pinned = StreamClusterer(cache=False, **ARTICLE_SCORING)
+    _fit(pinned, long_records, event_vectors)
+    assert pinned.assignments() == s.assignments()
+    assert [e.model_dump() for e in pinned.events] == [e.model_dump() for e in s.events]
+
+
+def test_each_batch_is_placed_by_the_reservoir_and_itself(event_records, event_vectors) -> None:
+    long_records = [{**record, "text": " ".join([record["text"]] * 6)} for record in event_records]
+    headlines = [{**record, "id": f"h-{record['id']}", "text": None} for record in event_records]
+    s = StreamClusterer(cache=False, clean=False)  # no repeated sentence cut as debris
+    s.partial_fit(long_records, embeddings=event_vectors)
+    assert s.threshold_ == 4.75
+    s.partial_fit(headlines[:3], embeddings=event_vectors[:3])  # 14 articles and 3 headlines
+    assert s.threshold_ == 4.75
+    s.partial_fit(headlines[3:], embeddings=event_vectors[3:])  # 14 of each: in between
+    assert 3.0 < s.threshold_ < 4.75
+    assert 0.25 < s.weights_.dense < 0.75
+
+
+@pytest.mark.parametrize(
+    ("params", "match"),
+    [
+        ({"short_threshold": float("nan")}, "short_threshold"),
+        ({"short_dense_weight": -1.0}, "short_dense_weight"),
+        ({"short_lexical_weight": float("inf")}, "short_lexical_weight"),
+        ({"short_dense_weight": 0.0, "short_lexical_weight": 0.0, "entity_weight": 0.0}, "short_"),
+    ],
+)
+def test_short_text_params_are_checked(params, match) -> None:
+    with pytest.raises(ValueError, match=match):
+        StreamClusterer(**params)
+
+
+def test_short_text_params_are_params() -> None:
+    s = StreamClusterer(short_threshold=2.5, short_dense_weight=0.5, short_lexical_weight=0.125)
+    params = s.get_params()
+    assert (params["short_threshold"], params["short_dense_weight"]) == (2.5, 0.5)
+    assert params["short_lexical_weight"] == 0.125
+    assert StreamClusterer().get_params()["short_threshold"] == StoryClusterer().short_threshold
+
+
+def test_save_load_keeps_word_counts_and_batch_scoring(tmp_path, event_records, event_vectors):
+    headlines = [{**record, "text": None} for record in event_records]
+    straight = StreamClusterer(cache=False, reservoir_size=4)
+    _fit(straight, headlines, event_vectors, size=3)
+    resumed = StreamClusterer(cache=False, reservoir_size=4)
+    _fit(resumed, headlines[:6], event_vectors[:6], size=3)
+    resumed.save(tmp_path / "state")
+    loaded = StreamClusterer.load(tmp_path / "state")
+    assert loaded._words.dtype == np.int64
+    assert np.array_equal(loaded._words, resumed._words)
+    assert loaded._words.tolist() == [word_count(r["title"]) for r in headlines[:6]]
+    assert (loaded.threshold_, loaded.weights_) == (resumed.threshold_, resumed.weights_)
+    # Events are scored (representatives) with the last batch's weights, reloaded or not.
+    assert [e.model_dump() for e in loaded.events] == [e.model_dump() for e in resumed.events]
+    _fit(loaded, headlines[6:], event_vectors[6:], size=3)
+    assert loaded.assignments() == straight.assignments()
+    assert [e.model_dump() for e in loaded.events] == [e.model_dump() for e in straight.events]
+    assert (loaded.threshold_, loaded.weights_) == (straight.threshold_, straight.weights_)
+
+
+def test_version_2_states_are_refused(tmp_path) -> None:
+    s = stream()
+    s.partial_fit([article(0, "quake"), article(0, "vote")])
+    s.save(tmp_path / "state")
+    manifest_path = tmp_path / "state" / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    assert manifest["format_version"] == 3
+    manifest["format_version"] = 2
+    manifest_path.write_text(json.dumps(manifest))
+    with pytest.raises(StateError, match="format_version 2; this storycluster reads version 3"):
+        StreamClusterer.load(tmp_path / "state", model=FakeEmbedder())
