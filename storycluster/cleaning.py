@@ -232,9 +232,32 @@ def _rule(kind: str, sources: tuple[str, ...]) -> _Rule:
 
 
 _PATTERNS = tuple(_rule(kind, sources) for kind, sources in _RULES.items())
+# Most lines are prose that no rule matches.  Two tests rule that out at once, before trying the
+# kinds one by one: no anchored alternative of any kind matches at the start (one regex instead
+# of one per kind) and the lower-cased line holds no required word of any loose pattern.  Neither
+# changes which kind wins: a line that fails either goes through the loop of
+# :func:`_pattern_kind` as before.
+_ANY_ANCHORED = re.compile(
+    "|".join(rule.anchored.pattern for rule in _PATTERNS if rule.anchored is not None),
+    re.IGNORECASE,
+)
+
+
+def _cover(words: set[str]) -> tuple[str, ...]:
+    """The words of ``words`` that hold no other one: a line holds one of ``words`` only if it
+    holds one of these (fewer to look for)."""
+    return tuple(sorted(w for w in words if not any(v != w and v in w for v in words)))
+
+
+_ALL_WORDS: tuple[str, ...] | None = (
+    None  # some loose pattern names no required word: every line must take the loop
+    if any(rule.loose is not None and rule.words is None for rule in _PATTERNS)
+    else _cover({w for rule in _PATTERNS for w in rule.words or ()})
+)
 # The only non-ASCII characters that a case-insensitive pattern matches to ASCII letters
 # (tested); ``str.lower`` does not fold them, so lines holding one skip the word shortcut.
 _ODD_CASE = re.compile("[\u0130\u0131\u017f\u212a]")
+
 # Widget debris glued before real text: a modal's close glyph, a video player's buttons.
 _PREFIXES = (
     ("navigation", re.compile(r"^\u00d7\s+")),
@@ -260,12 +283,28 @@ _AGENCY = re.compile(
 )
 _CLOSERS = "\"'\u201d\u2019)\\]"
 _SENTENCE_END = re.compile(rf"(?:[.!?\u2026][{_CLOSERS}]*|[\"\u201d\u2019])$")
-_LAST_STOP = re.compile(rf"[.!?][{_CLOSERS}]*\s+(?=\S)")
+# The last sentence stop followed by more text: the greedy ``.*`` backs off from the end, so the
+# match ends where the last of ``finditer``'s matches of the stop alone would (a stop's match
+# holds one of ".!?" only, at its start, so no stop hides inside another's match).
+_LAST_STOP = re.compile(rf"(?s:.*)[.!?][{_CLOSERS}]*\s+(?=\S)")
 _WORD = re.compile(r"[^\W_]+(?:['\u2019-][^\W_]+)*")
 _LINK = re.compile(
     r"^(?:https?://|www\.)\S+|^\S+@\S+\.\w+|^@\w+$|^\S+\.(?:com|org|net|ws|ly)(?:/\S*)?$"
 )
 _SPACE = re.compile(r"[\s\u200b\ufeff]+")
+_PARAGRAPH = re.compile(r"\n\s*\n")
+
+
+def _collapse_space(raw: str) -> str:
+    """``_SPACE.sub(" ", raw).strip()``: runs of white space as one space, none at the ends.
+
+    ``str.split()`` splits on exactly the characters that ``\\s`` matches (tested on every code
+    point) and is several times faster than a substitution that rewrites every single space;
+    only the two invisible spaces that are not white space to Python need replacing first.
+    """
+    if "\u200b" in raw or "\ufeff" in raw:
+        raw = raw.replace("\u200b", " ").replace("\ufeff", " ")
+    return " ".join(raw.split())
 
 
 @dataclass(frozen=True)
@@ -292,18 +331,59 @@ class _Line:
     para: int
     text: str
     kind: str | None = None
+    sentence: bool | None = None  # _is_sentence(text), once known
+
+
+def _has_odd_case(line: str) -> bool:
+    """``_ODD_CASE.search(line)`` as substring tests (several times faster)."""
+    return not line.isascii() and (
+        "\u0130" in line or "\u0131" in line or "\u017f" in line or "\u212a" in line
+    )
 
 
 def _words(text: str) -> list[str]:
+    """The lower-cased words of ``text``.
+
+    Lower-cases the text, then finds its words: one call instead of one per word, and the
+    same words unless the text holds a character whose lower-casing changes the length of the
+    text (dotted capital I) or depends on its neighbours (capital sigma, final or not); every
+    other character keeps its class (word character, joiner, other) when lower-cased (tested
+    on every code point).
+    """
+    if text.isascii() or ("\u0130" not in text and "\u03a3" not in text):
+        return _WORD.findall(text.lower())
     return [word.lower() for word in _WORD.findall(text)]
+
+
+_SENTENCE_CLOSERS = "\"'\u201d\u2019)]"  # the characters of _CLOSERS, unescaped
+
+
+def _ends_sentence(line: str) -> bool:
+    """``_SENTENCE_END.search(line)``, read from the end of the line instead of tried at every
+    position: a stop followed only by closing quotes and brackets, or a closing quote."""
+    if line.endswith("\n"):  # where ``$`` also matches: never a line of _split_lines
+        return _SENTENCE_END.search(line) is not None
+    return line.endswith(('"', "\u201d", "\u2019")) or line.rstrip(_SENTENCE_CLOSERS).endswith(
+        (".", "!", "?", "\u2026")
+    )
+
+
+def _reads_as_sentence(line: str, words: list[str]) -> bool:
+    """:func:`_is_sentence` of ``line``, whose words are ``words``."""
+    return _ends_sentence(line) and not _STOP.isdisjoint(words)
 
 
 @functools.lru_cache(maxsize=4096)
 def _is_sentence(line: str) -> bool:
     """Ends like a sentence and reads like prose (has a stop word): body text, never chrome."""
-    return bool(_SENTENCE_END.search(line)) and any(
-        m.group().lower() in _STOP for m in _WORD.finditer(line)
-    )
+    return _ends_sentence(line) and not _STOP.isdisjoint(_words(line))
+
+
+def _line_is_sentence(line: _Line) -> bool:
+    """:func:`_is_sentence` of the line's text, remembered on the line."""
+    if line.sentence is None:
+        line.sentence = _is_sentence(line.text)
+    return line.sentence
 
 
 def _is_spam(words: list[str]) -> bool:
@@ -314,38 +394,50 @@ def _is_spam(words: list[str]) -> bool:
     return max(Counter(pairwise(words)).values()) >= 4
 
 
-def _split_spam(line: str) -> tuple[str, str]:
-    """Split ``line`` into (keyword-spam prefix, rest); either part may be empty."""
-    words = _words(line)
+def _split_spam(line: str, words: list[str]) -> tuple[str, str]:
+    """Split ``line`` (whose words are ``words``) into (keyword-spam prefix, rest); either part
+    may be empty."""
     if len(words) < 8:  # too short to be spam (see _is_spam)
         return "", line
-    counts = Counter(words)
-    repeated = [i for i, w in enumerate(words) if counts[w] >= 3 and w not in _STOP]
-    if not repeated or not _is_spam(words[: repeated[-1] + 1]):
+    # Words seen three times or more that are not stop words: in prose, seldom any.
+    repeated = {w for w, n in Counter(words).items() if n >= 3}
+    repeated.difference_update(_STOP)
+    if not repeated:
         return "", line
-    cut = repeated[-1] + 1
+    cut = next(i for i in range(len(words) - 1, -1, -1) if words[i] in repeated) + 1
+    if not _is_spam(words[:cut]):
+        return "", line
     if len(words) - cut < 4 or _is_spam(words[cut:]):
         return line, ""
     start = list(_WORD.finditer(line))[cut].start()
     return line[:start].strip(), line[start:].strip()
 
 
+_CREDIT_STOPS = _STOP - {"of", "and", "us"}  # a credit may hold these ("Sea of Japan")
+_CREDIT_JOINERS = frozenset(
+    ("via", "for", "of", "and", "by", "photo", "photos", "image", "images", "file")
+)
+_CREDIT_TOKEN = re.compile(r"[^\W\d_][\w'\u2019.-]*")
+
+
 def _credit_trailer(line: str) -> bool:
     """A caption: text ending in a short photo/agency credit ("... in 2019. TASS / Barcroft")."""
-    ends = list(_LAST_STOP.finditer(line))
-    if not ends:
+    last = _LAST_STOP.match(line)
+    if last is None:
         return False
-    trailer = line[ends[-1].end() :]
+    trailer = line[last.end() :]
     words = _words(trailer)
-    stops = [w for w in words if w in _STOP and w not in {"of", "and", "us"}]
+    # The most selective tests first: the last sentence of prose has stop words.
+    if not 0 < len(words) <= 15 or not _CREDIT_STOPS.isdisjoint(words):
+        return False
+    if _AGENCY.search(trailer) is None:
+        return False
     # A credit is a name, not prose: every word capitalised but a few joiners
     # ("Reuters witnessed hundreds of..." is the start of a sentence, not a credit).
-    joiners = {"via", "for", "of", "and", "by", "photo", "photos", "image", "images", "file"}
-    named = all(
-        token[:1].isupper() or token.lower() in joiners
-        for token in re.findall(r"[^\W\d_][\w'\u2019.-]*", trailer)
+    return all(
+        token[:1].isupper() or token.lower() in _CREDIT_JOINERS
+        for token in _CREDIT_TOKEN.findall(trailer)
     )
-    return 0 < len(words) <= 15 and not stops and named and bool(_AGENCY.search(trailer))
 
 
 def _is_label(line: str) -> bool:
@@ -353,7 +445,7 @@ def _is_label(line: str) -> bool:
     tokens = line.split()
     return (
         0 < len(tokens) <= 3
-        and not _SENTENCE_END.search(line)
+        and not _ends_sentence(line)
         and not any(c.isdigit() for c in line)
         and all(t[0].isupper() or t in {"&", "|", "/"} for t in tokens)
     )
@@ -361,7 +453,14 @@ def _is_label(line: str) -> bool:
 
 def _pattern_kind(line: str) -> str | None:
     """The first kind (in :data:`_RULES` order) with a pattern matching ``line``, or None."""
-    lowered = None if _ODD_CASE.search(line) else line.lower()
+    lowered = None if _has_odd_case(line) else line.lower()
+    if lowered is not None and _ALL_WORDS is not None and _ANY_ANCHORED.match(line) is None:
+        # A loop of ``in`` beats one regex of all the words (which sre tries at every position).
+        for word in _ALL_WORDS:
+            if word in lowered:
+                break
+        else:
+            return None  # no anchored alternative matches and no loose one can
     for kind, anchored, loose, words in _PATTERNS:
         if anchored is not None and anchored.search(line):
             return kind
@@ -376,16 +475,32 @@ def _pattern_kind(line: str) -> str | None:
 
 def _classify(line: str) -> str | None:
     """The kind of boilerplate ``line`` is by context-free rules, or None."""
-    kind = _pattern_kind(line)
+    return _classify_line(_Line(0, line), _words(line))
+
+
+def _classify_line(line: _Line, words: list[str]) -> str | None:
+    """:func:`_classify` of ``line.text``, whose words are ``words``; sets ``line.sentence``
+    when it is worked out."""
+    text = line.text
+    kind = _pattern_kind(text)
     if kind is not None:
         return kind
-    if _credit_trailer(line):
+    if _credit_trailer(text):
         return "caption"
-    if _is_sentence(line):
+    line.sentence = _reads_as_sentence(text, words)
+    if line.sentence:
         return None
+    return _classify_fragment(text, words)
+
+
+def _classify_fragment(line: str, words: list[str]) -> str | None:
+    """The kind of ``line`` (words ``words``), which matches no pattern and is no sentence."""
     tokens = line.split()
-    links = sum(bool(_LINK.match(t.strip("()<>,;:"))) for t in tokens)
-    if links and sum(w in _STOP for w in _words(line)) <= 2 and len(tokens) <= 15:
+    # Only a token holding ".", "@" or ":" can match _LINK; ``links`` is only tested for truth.
+    links = ("." in line or "@" in line or ":" in line) and any(
+        _LINK.match(t.strip("()<>,;:")) for t in tokens
+    )
+    if links and sum(w in _STOP for w in words) <= 2 and len(tokens) <= 15:
         return "bio" if "@" in line else "other"  # contact addresses / bare links
     if _BYLINE.match(line) and len(tokens) <= 15:
         return "credit"
@@ -393,7 +508,7 @@ def _classify(line: str) -> str | None:
         return "other"
     if line.count("|") >= 2 and all(len(part.split()) <= 4 for part in line.split("|")):
         return "navigation"  # a menu: "Home | News | Sport"
-    if _is_label(line) and all(w in _SECTIONS for w in _words(line)):
+    if _is_label(line) and all(w in _SECTIONS for w in words):
         return "navigation"
     return None
 
@@ -402,17 +517,23 @@ def _split_lines(text: str) -> list[_Line]:
     """Normalise whitespace, split into paragraphs and lines, classify, cut glued prefixes."""
     lines: list[_Line] = []
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    for p, para in enumerate(re.split(r"\n\s*\n", text)):
+    for p, para in enumerate(_PARAGRAPH.split(text)):
         for raw in para.split("\n"):
-            spam, line = _split_spam(_SPACE.sub(" ", raw).strip())
+            line = _collapse_space(raw)
+            words = _words(line)
+            spam, rest = _split_spam(line, words)
             if spam:
                 lines.append(_Line(p, spam, "keyword_spam"))
             for kind, prefix in _PREFIXES:
-                if (m := prefix.match(line)) and m.end() < len(line):
+                if (m := prefix.match(rest)) and m.end() < len(rest):
                     lines.append(_Line(p, m.group().strip(), kind))
-                    line = line[m.end() :]
-            if line:
-                lines.append(_Line(p, line, _classify(line)))
+                    rest = rest[m.end() :]
+            if rest:
+                if rest is not line:  # a part was cut off: find the words of the rest
+                    words = _words(rest)
+                entry = _Line(p, rest)
+                entry.kind = _classify_line(entry, words)
+                lines.append(entry)
     return lines
 
 
@@ -423,7 +544,7 @@ def _mark_in_context(lines: list[_Line]) -> None:
             line.kind = "poll"
             for prev in reversed([x for x in lines[:i] if x.kind is None]):
                 if not prev.text.endswith("?") and (
-                    _is_sentence(prev.text) or len(prev.text.split()) > 6
+                    _line_is_sentence(prev) or len(prev.text.split()) > 6
                 ):
                     break
                 prev.kind = "poll"
@@ -432,10 +553,10 @@ def _mark_in_context(lines: list[_Line]) -> None:
     for line in reversed([x for x in lines if x.kind is None][-5:]):
         if _BIO.match(line.text):
             line.kind = "bio"
-        elif _is_sentence(line.text):
+        elif _line_is_sentence(line):
             break
     kept = [x for x in lines if x.kind is None]
-    body = [i for i, x in enumerate(kept) if _is_sentence(x.text) and len(x.text.split()) >= 5]
+    body = [i for i, x in enumerate(kept) if _line_is_sentence(x) and len(x.text.split()) >= 5]
     if not body:
         return
     first, last = body[0], body[-1]
@@ -444,23 +565,33 @@ def _mark_in_context(lines: list[_Line]) -> None:
             continue
         # A label after the story, or before a headline-like line that precedes the story.
         headline_follows = any(
-            not _is_sentence(x.text) and len(x.text.split()) >= 4 for x in kept[i + 1 : first]
+            not _line_is_sentence(x) and len(x.text.split()) >= 4 for x in kept[i + 1 : first]
         )
         if i > last or (i < first and headline_follows):
             line.kind = "navigation"
 
 
-def clean_text_with_report(text: str) -> CleaningReport:
-    """Clean ``text`` like :func:`clean_text`; also return every removal with its kind."""
-    lines = _split_lines(text)
-    _mark_in_context(lines)
+def _kept_text(lines: list[_Line]) -> str:
+    """The kept lines: those of a paragraph joined by a newline, paragraphs by a blank line."""
     paragraphs: dict[int, list[str]] = {}
     for line in lines:
         if line.kind is None:
             paragraphs.setdefault(line.para, []).append(line.text)
-    cleaned = "\n\n".join("\n".join(para) for para in paragraphs.values())
+    return "\n\n".join("\n".join(para) for para in paragraphs.values())
+
+
+def _classified_lines(text: str) -> list[_Line]:
+    """The lines of ``text``, each with its kind (None for a kept line)."""
+    lines = _split_lines(text)
+    _mark_in_context(lines)
+    return lines
+
+
+def clean_text_with_report(text: str) -> CleaningReport:
+    """Clean ``text`` like :func:`clean_text`; also return every removal with its kind."""
+    lines = _classified_lines(text)
     removed = [RemovedLine(x.text, x.kind) for x in lines if x.kind is not None]
-    return CleaningReport(cleaned, removed)
+    return CleaningReport(_kept_text(lines), removed)
 
 
 def clean_text(text: str) -> str:
@@ -470,7 +601,7 @@ def clean_text(text: str) -> str:
     lines of one paragraph are joined by a newline and kept paragraphs by a blank line, so
     ``clean_text(clean_text(x)) == clean_text(x)``.
     """
-    return clean_text_with_report(text).text
+    return _kept_text(_classified_lines(text))  # no report to build
 
 
 def extract_html(html: str) -> str:

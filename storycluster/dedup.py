@@ -28,7 +28,10 @@ after normalisation) are never duplicates.
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import re
+import struct
 from collections.abc import Sequence
 from typing import Any
 
@@ -39,6 +42,10 @@ __all__ = ["duplicate_groups", "find_near_duplicates", "normalize_for_dedup", "s
 _MERSENNE_PRIME = np.uint64((1 << 61) - 1)
 _MAX_HASH = np.uint64((1 << 32) - 1)
 _WORD_RE = re.compile(r"[^\W_]+")
+# Elements of the (shingles x permutations) blocks of minhash_signatures: two uint64 arrays of
+# this size (1 MiB in all) stay in a core's cache between the passes over them.
+_BLOCK_ELEMENTS = 1 << 16
+_UNPACK_U32 = struct.Struct("<I").unpack_from
 
 _INSTALL_HINT = (
     "storycluster.dedup needs the 'datasketch' package for near-duplicate detection: "
@@ -124,14 +131,8 @@ def find_near_duplicates(
     if n == 0:
         return result
 
-    MinHash, MinHashLSH, sha1_hash32 = _import_datasketch()
-    template = _legacy_minhash(MinHash, num_perm, seed)
-    perm_a, perm_b = (np.asarray(x, dtype=np.uint64) for x in template.permutations)
-    # Band layout (b bands of r rows) that MinHashLSH would choose for this threshold.
-    # The LSH threshold is a bit below the verification threshold: a few more candidate
-    # checks for fewer missed pairs near the threshold.
-    lsh_params = MinHashLSH(threshold=max(0.05, threshold * 0.85), num_perm=num_perm)
-    n_bands, rows = int(lsh_params.b), int(lsh_params.r)
+    perm_a, perm_b = _permutations(num_perm, seed)
+    n_bands, rows = _band_layout(threshold, num_perm)
 
     root_of: list[int] = list(range(n))  # index of each text's original
     first_with_norm: dict[str, int] = {}
@@ -163,8 +164,12 @@ def find_near_duplicates(
         n_words.append(len(toks))
 
     if sketch_docs:
-        # sha1_hash32 of each distinct word, computed once.
-        word_hash = {word: sha1_hash32(word.encode("utf8")) for word in set(flat_words)}
+        # datasketch's sha1_hash32 of each distinct word, computed once (inlined: a third
+        # faster than calling it).
+        sha1 = hashlib.sha1
+        word_hash = {
+            word: _UNPACK_U32(sha1(word.encode("utf8")).digest())[0] for word in set(flat_words)
+        }
         shingle_hashes, starts = _shingle_hashes(
             np.fromiter(map(word_hash.__getitem__, flat_words), dtype=np.uint64),
             np.asarray(n_words, dtype=np.intp),
@@ -216,6 +221,34 @@ def find_near_duplicates(
     return result
 
 
+@functools.lru_cache(maxsize=16)
+def _permutations(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """The ``(a, b)`` permutation parameters of a legacy datasketch MinHash, read-only.
+
+    Remembered: drawing them (and importing datasketch) costs more than sketching a small
+    corpus.
+    """
+    MinHash, _, _ = _import_datasketch()
+    template = _legacy_minhash(MinHash, num_perm, seed)
+    perm_a, perm_b = (np.array(x, dtype=np.uint64) for x in template.permutations)
+    perm_a.flags.writeable = False
+    perm_b.flags.writeable = False
+    return perm_a, perm_b
+
+
+@functools.lru_cache(maxsize=16)
+def _band_layout(threshold: float, num_perm: int) -> tuple[int, int]:
+    """Band layout (b bands of r rows) that MinHashLSH would choose for ``threshold``.
+
+    The LSH threshold is a bit below the verification threshold: a few more candidate
+    checks for fewer missed pairs near the threshold.  Remembered: datasketch finds the
+    layout by numerical integration over every (b, r), some 50 ms a call.
+    """
+    _, MinHashLSH, _ = _import_datasketch()
+    lsh_params = MinHashLSH(threshold=max(0.05, threshold * 0.85), num_perm=num_perm)
+    return int(lsh_params.b), int(lsh_params.r)
+
+
 def _legacy_minhash(MinHash: Any, num_perm: int, seed: int) -> Any:
     """A MinHash using datasketch's "legacy" permutation scheme (the only one before 2.0)."""
     try:
@@ -254,11 +287,10 @@ def _shingle_hashes(
     acc &= _MAX_HASH
     doc_starts = np.concatenate(([0], np.cumsum(n_words)[:-1]))
     n_shingles = n_words - size + 1
-    # Keep the windows that lie inside one text.
-    keep = np.concatenate(
-        [np.arange(s, s + k) for s, k in zip(doc_starts, n_shingles, strict=True)]
-    )
     starts = np.concatenate(([0], np.cumsum(n_shingles)[:-1]))
+    # Keep the windows that lie inside one text: shingle j of the output, the k-th of text d,
+    # is the window at doc_starts[d] + k = j + (doc_starts[d] - starts[d]).
+    keep = np.arange(int(n_shingles.sum())) + np.repeat(doc_starts - starts, n_shingles)
     return acc[keep], starts
 
 
@@ -267,35 +299,50 @@ def minhash_signatures(
 ) -> np.ndarray:
     """MinHash signatures (one row per text) of pre-hashed set elements, vectorised.
 
-    ``hashes[starts[d]:starts[d + 1]]`` are the (32-bit) element hashes of text ``d``;
-    ``perm_a``/``perm_b`` are a ``datasketch.MinHash(scheme="legacy")``'s permutations.
-    Row ``d`` equals the ``hashvalues`` of that MinHash after ``update_batch`` with text
-    ``d``'s elements (given ``hashfunc=lambda h: h``): ``min(((a*h + b) mod (2**61 - 1))
-    & (2**32 - 1))`` with uint64 wrap-around - but in a few large numpy operations
-    instead of one Python call per text.
+    ``hashes[starts[d]:starts[d + 1]]`` are the (32-bit) element hashes of text ``d``, at
+    least one per text; ``perm_a``/``perm_b`` are a ``datasketch.MinHash(scheme="legacy")``'s
+    permutations.  Row ``d`` equals the ``hashvalues`` of that MinHash after ``update_batch``
+    with text ``d``'s elements (given ``hashfunc=lambda h: h``): ``min(((a*h + b) mod
+    (2**61 - 1)) & (2**32 - 1))`` with uint64 wrap-around - but in a few large numpy
+    operations instead of one Python call per text.
+
+    The (element x permutation) values are worked out in blocks of rows small enough to stay
+    in cache through every pass (several times faster than one pass over the whole array per
+    operation, which goes to memory each time).  Blocks ignore text boundaries: each block's
+    rows are cut at the text starts and block starts into segments, each segment's minimum is
+    taken, and a text's signature is the minimum of its segments' minima.
     """
-    n_docs = starts.shape[0]
-    ends = np.append(starts[1:], hashes.shape[0])
-    out = np.empty((n_docs, perm_a.shape[0]), dtype=np.uint64)
-    chunk_rows = max(1, (1 << 21) // max(1, perm_a.shape[0]))  # ~16 MiB blocks
-    doc = 0
-    while doc < n_docs:
-        lo = int(starts[doc])
-        end_doc = int(np.searchsorted(ends, lo + chunk_rows, side="right"))
-        end_doc = max(end_doc, doc + 1)
-        hi = int(ends[end_doc - 1])
-        with np.errstate(over="ignore"):
-            x = hashes[lo:hi, None] * perm_a
-            x += perm_b
-        # x mod (2**61 - 1) without a division: fold the top bits, subtract once.
-        r = x & _MERSENNE_PRIME
-        x >>= np.uint64(61)
-        r += x
-        r -= _MERSENNE_PRIME * (r >= _MERSENNE_PRIME)
-        r &= _MAX_HASH
-        out[doc:end_doc] = np.minimum.reduceat(r, starts[doc:end_doc] - lo, axis=0)
-        doc = end_doc
-    return out
+    starts = np.asarray(starts, dtype=np.intp)
+    n_docs, n_perm, total = starts.shape[0], perm_a.shape[0], hashes.shape[0]
+    if n_docs and (starts[0] != 0 or np.any(np.diff(starts) <= 0) or starts[-1] >= total):
+        raise ValueError("every text needs at least one element, starting at starts[0] == 0")
+    block = max(1, _BLOCK_ELEMENTS // max(1, n_perm))
+    cuts = np.union1d(starts, np.arange(0, total, block))  # segment starts, sorted
+    seg_min = np.empty((cuts.shape[0], n_perm), dtype=np.uint64)
+    x = np.empty((min(block, total), n_perm), dtype=np.uint64)
+    r = np.empty_like(x)
+    seg = 0
+    with np.errstate(over="ignore"):
+        for lo in range(0, total, block):
+            hi = min(lo + block, total)
+            seg_end = int(np.searchsorted(cuts, hi))
+            xb, rb = x[: hi - lo], r[: hi - lo]
+            np.multiply(hashes[lo:hi, None], perm_a, out=xb)
+            xb += perm_b
+            # x mod (2**61 - 1) without a division: fold the top 3 bits onto the low 61 ...
+            np.bitwise_and(xb, _MERSENNE_PRIME, out=rb)
+            xb >>= np.uint64(61)
+            rb += xb
+            # ... and subtract the prime once where that reached it: never, but for one
+            # value in about 2**58, so one read of the block to rule it out is cheaper.
+            if rb.max() >= _MERSENNE_PRIME:
+                rb -= _MERSENNE_PRIME * (rb >= _MERSENNE_PRIME)
+            rb &= _MAX_HASH
+            np.minimum.reduceat(rb, cuts[seg:seg_end] - lo, axis=0, out=seg_min[seg:seg_end])
+            seg = seg_end
+    if n_docs == 0:
+        return np.empty((0, n_perm), dtype=np.uint64)
+    return np.minimum.reduceat(seg_min, np.searchsorted(cuts, starts), axis=0)
 
 
 def _band_keys(sigs: np.ndarray, n_bands: int, rows: int) -> np.ndarray:

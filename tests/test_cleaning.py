@@ -406,3 +406,55 @@ def test_required_words() -> None:
     assert _required_words(r"(?:foo|barbaz) qux|quux") == frozenset({" qux", "quux"})
     assert _required_words(r"a?b*") is None
     assert _required_words(r"(?:x+yz)+") == frozenset({"yz"})
+
+
+def _sample_lines() -> list[str]:
+    """Rule lines, odd white space and case, and (when present) the GVC texts' lines."""
+    lines = [*_RULE_LINES, "", " ", "He died.", "\u201cNo.\u201d", "Yes!)]", "(AP Photo/J. Doe)"]
+    lines += ["a\u00a0b\u2028c\u200bd\ufeffe\x1cf\tg  h ", "\u200b lead", "end \ufeff"]
+    lines += ["\u039f\u0394\u039f\u03a3.\u0392", "\u0130stanbul \u03a3\u039f\u03a3", "x\n"]
+    lines += ["Wait\u2026", "It's \u2018done\u2019", "so-called 'word' - and", "a_b c__d"]
+    if GVC.is_file():
+        with GVC.open(encoding="utf-8") as f:
+            texts = [json.loads(line)["text"] for line in f if line.strip()]
+        lines.extend(line for text in texts[:200] for line in text.splitlines())
+    return lines + [line.upper() for line in lines]
+
+
+def test_fast_paths_match_what_they_replace() -> None:
+    """Each shortcut gives what the plain expression it stands for gives."""
+    import re
+
+    from storycluster import cleaning as c
+
+    old_last_stop = re.compile(rf"[.!?][{c._CLOSERS}]*\s+(?=\S)")
+    for line in _sample_lines():
+        assert c._collapse_space(line) == c._SPACE.sub(" ", line).strip()
+        assert c._words(line) == [w.lower() for w in c._WORD.findall(line)]
+        assert c._ends_sentence(line) == bool(c._SENTENCE_END.search(line))
+        assert c._has_odd_case(line) == bool(c._ODD_CASE.search(line))
+        ends = list(old_last_stop.finditer(line))
+        last = c._LAST_STOP.match(line)
+        assert (last.end() if last else None) == (ends[-1].end() if ends else None)
+
+
+def test_lower_casing_keeps_word_classes() -> None:
+    """What _collapse_space and _words rely on, on every code point: ``\\s`` is str.isspace,
+    and lower-casing keeps each character's class for _WORD except the dotted capital I."""
+    import re
+    import sys
+
+    space, word = re.compile(r"\s"), re.compile(r"[^\W_]")
+    joiners = "'\u2019-"
+
+    def kind(char: str) -> int:
+        return 2 if word.match(char) else 1 if char in joiners else 0
+
+    changed = []
+    for code in range(sys.maxunicode + 1):
+        char = chr(code)
+        assert bool(space.match(char)) == char.isspace()
+        lower = char.lower()
+        if len(lower) != 1 or kind(lower) != kind(char):
+            changed.append(char)
+    assert changed == ["\u0130"]

@@ -170,3 +170,46 @@ def test_many_texts_complete() -> None:
     dup_of = find_near_duplicates(texts, ids)
     assert len(dup_of) == 5000
     assert all(d is None for d in dup_of[:4000])
+
+
+def test_signatures_across_blocks_match_datasketch_minhash() -> None:
+    """Texts longer than a block, shorter than one and across block ends (64 permutations:
+    1024 rows a block)."""
+    from datasketch import MinHash
+
+    try:
+        template = MinHash(num_perm=64, seed=3, scheme="legacy", hashfunc=lambda h: h)
+    except TypeError:  # datasketch < 2.0
+        template = MinHash(num_perm=64, seed=3, hashfunc=lambda h: h)
+    a, b = (np.asarray(x, dtype=np.uint64) for x in template.permutations)
+    rng = np.random.default_rng(1)
+    sizes = (1, 2500, 3, 1021, 1024, 1, 1025, 700, 700, 2, 4000)
+    sets = [rng.integers(0, 2**32, size=n, dtype=np.uint64) for n in sizes]
+    starts = np.cumsum([0] + [len(s) for s in sets[:-1]])
+    sigs = minhash_signatures(np.concatenate(sets), starts, a, b)
+    for row, values in zip(sigs, sets, strict=True):
+        m = template.copy()
+        m.update_batch([int(v) for v in values])
+        assert np.array_equal(row, np.asarray(m.hashvalues, dtype=np.uint64))
+
+
+def test_signatures_reduce_modulo_the_prime_exactly() -> None:
+    """Values whose folded remainder reaches the prime (about one in 2**58 with real
+    permutations) are reduced once more, as ``%`` would."""
+    p, top = (1 << 61) - 1, (1 << 64) - 1
+    a = np.array([1, 1, 1, 3], dtype=np.uint64)
+    b = np.array([p, (1 << 62) + p - 3, top, top - 7], dtype=np.uint64)
+    hashes = np.array([0, 1, 2, 3, 5, 8, 13, 2**32 - 1], dtype=np.uint64)
+    starts = np.array([0, 2, 5])
+    sigs = minhash_signatures(hashes, starts, a, b)
+    ends = [2, 5, 8]
+    for d, (lo, hi) in enumerate(zip(starts.tolist(), ends, strict=True)):
+        for k in range(len(a)):
+            values = [((int(a[k]) * int(h) + int(b[k])) & top) % p for h in hashes[lo:hi]]
+            assert int(sigs[d, k]) == min(v & 0xFFFFFFFF for v in values)
+
+
+def test_signatures_need_an_element_per_text() -> None:
+    a = b = np.ones(4, dtype=np.uint64)
+    with pytest.raises(ValueError, match="at least one element"):
+        minhash_signatures(np.arange(3, dtype=np.uint64), np.array([0, 2, 2]), a, b)
