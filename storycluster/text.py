@@ -56,4 +56,4 @@ _WORD_PATTERN = re.compile(r"(?u)\b\w\w+\b")
 
 def word_count(text: str) -> int:
     """Number of words (two or more word characters) in ``text``."""
-    return sum(1 for _ in _WORD_PATTERN.finditer(text))
+    return len(_WORD_PATTERN.findall(text))
