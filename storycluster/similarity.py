@@ -196,15 +196,14 @@ def estimate_background(
     is_sampled[sample] = True
     for start in range(0, n, block):
         rows = np.arange(start, min(start + block, n))
+        self_hits = np.nonzero(is_sampled[rows])[0]
+        positions = np.searchsorted(sample, rows[self_hits])
         for k, cos in enumerate(_cosines(features, rows, sample)):
             cos = cos.astype(np.float64)
-            # Leave out each article's similarity to itself.
-            self_hits = np.nonzero(is_sampled[rows])[0]
-            if self_hits.size:
-                positions = np.searchsorted(sample, rows[self_hits])
-                cos[self_hits, positions] = np.nan
-            sums[k, rows] = np.nansum(cos, axis=1)
-            squares[k, rows] = np.nansum(cos**2, axis=1)
+            # Leave out each article's similarity to itself (``counts`` does not count it).
+            cos[self_hits, positions] = 0.0
+            sums[k, rows] = cos.sum(axis=1)
+            squares[k, rows] = (cos * cos).sum(axis=1)
         counts[rows] = sample.size - is_sampled[rows]
     observed = np.maximum(counts, 1.0)
     mean_obs = sums / observed
