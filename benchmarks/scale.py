@@ -1,6 +1,6 @@
 """Clustering time and peak memory at 10k, 30k and 100k articles, embeddings precomputed.
 
-    HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/scale.py [--sizes 10000,30000,100000]
+    HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/scale.py [--sizes 10000,30000,100000] [--hdbscan]
 
 Embeddings are read from the on-disk cache in ``$STORYCLUSTER_CACHE`` (default here: the test
 suite's ``.cache/test-embeddings``, which holds them), so only a cold cache embeds.
@@ -13,6 +13,10 @@ runs in a fresh subprocess so that its peak RSS (``ru_maxrss``) is its own; the 
 ``StoryClusterer().fit(articles, embeddings=E)`` (cleaning, language detection, duplicates,
 features, candidate graph, clustering, cluster objects) and excludes embedding, which is computed
 once and cached on disk.
+
+``--hdbscan`` also times scikit-learn's ``HDBSCAN(min_cluster_size=5)`` on the same vectors (the
+peer whose speed the issue names; it clusters vectors only, no text), each size in its own
+subprocess, given up after ``--timeout`` seconds.
 """
 
 from __future__ import annotations
@@ -67,22 +71,53 @@ def corpus(size: int) -> tuple[list[sc.Article], np.ndarray]:
     return [out[i] for i in order], vectors[np.array(rows)[order]]
 
 
-def run_one(size: int) -> dict[str, float]:
+def run_one(size: int, method: str = "storycluster") -> dict[str, float]:
     articles, vectors = corpus(size)
     started = time.perf_counter()
-    model = sc.StoryClusterer().fit(articles, embeddings=vectors)
+    if method == "hdbscan":
+        from sklearn.cluster import HDBSCAN
+
+        labels = HDBSCAN(min_cluster_size=5, copy=True).fit_predict(vectors)
+        events = int(labels.max() + 1 + (labels < 0).sum())  # noise as singletons
+    else:
+        events = len(sc.StoryClusterer().fit(articles, embeddings=vectors).clusters_)
     elapsed = time.perf_counter() - started
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"size": size, "seconds": elapsed, "peak_mb": peak_mb, "events": len(model.clusters_)}
+    return {"size": size, "seconds": elapsed, "peak_mb": peak_mb, "events": events}
+
+
+def run_hdbscan(sizes: list[int], timeout: int) -> None:
+    print("\n| articles | HDBSCAN s (min_cluster_size=5, vectors) | peak RSS MB | clusters |")
+    print("|---|---|---|---|")
+    for size in sizes:
+        try:
+            done = subprocess.run(
+                [sys.executable, __file__, "--one", str(size), "--method", "hdbscan"],
+                check=True,
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+            )
+        except subprocess.TimeoutExpired:
+            print(f"| {size:,} | > {timeout} (stopped) | | |")
+            continue
+        row = json.loads(done.stdout.strip().splitlines()[-1])
+        print(
+            f"| {size:,} | {row['seconds']:.1f} | {row['peak_mb']:.0f} | {row['events']:,} |",
+            flush=True,
+        )
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="10000,30000,100000")
+    parser.add_argument("--hdbscan", action="store_true", help="also time sklearn HDBSCAN")
+    parser.add_argument("--timeout", type=int, default=900, help="seconds per HDBSCAN run")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--method", default="storycluster", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
-        print(json.dumps(run_one(args.one)))
+        print(json.dumps(run_one(args.one, args.method)))
         return 0
     corpus(1)  # embed everything once (cached) before timing
     rows = []
@@ -106,6 +141,8 @@ def main() -> int:
         a, b = rows[0], rows[-1]
         slope = math.log(b["seconds"] / a["seconds"]) / math.log(b["size"] / a["size"])
         print(f"\ntime grows as n^{slope:.2f} between {a['size']:,} and {b['size']:,} articles")
+    if args.hdbscan:
+        run_hdbscan([row["size"] for row in rows], args.timeout)
     return 0
 
 
