@@ -309,7 +309,7 @@ METHODS = {
         Method("storycluster", "storycluster default", "—", (None,), (None,),
                _run_storycluster, _sweep_storycluster),
         Method("storycluster_tuned", "storycluster, threshold tuned like the peers", "threshold",
-               tuple(sorted({*_steps(1.0, 7.0, 0.5), 4.75})), (1.5, 3.0, 4.75),
+               tuple(sorted({*_steps(0.5, 7.0, 0.5), 4.75})), (1.5, 3.0, 4.75),
                _run_storycluster, _sweep_storycluster),
         Method("agglo_minilm", "agglomerative avg-link, MiniLM cosine", "distance_threshold",
                _steps(0.10, 0.90, 0.025), _steps(0.20, 0.80, 0.1), _run_agglo, _sweep_agglo),
