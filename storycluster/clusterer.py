@@ -30,6 +30,7 @@ from .similarity import (
     DEFAULT_TIME_SCALE_DAYS,
     Background,
     SimilarityWeights,
+    check_scoring_params,
     edge_scores,
     effective_time_scale,
     estimate_background,
@@ -216,31 +217,7 @@ class StoryClusterer:
         return f"StoryClusterer({', '.join(changed)})"
 
     def _validate_params(self) -> SimilarityWeights:
-        for name in (
-            "dense_weight",
-            "lexical_weight",
-            "entity_weight",
-            "time_penalty",
-            "time_scale_days",
-            "short_dense_weight",
-            "short_lexical_weight",
-        ):
-            value = getattr(self, name)
-            if not _is_real(value) or not np.isfinite(value) or value < 0:
-                raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
-        if self.dense_weight + self.lexical_weight + self.entity_weight <= 0:
-            raise ValueError(
-                "at least one of dense_weight, lexical_weight, entity_weight must be > 0"
-            )
-        if self.short_dense_weight + self.short_lexical_weight + self.entity_weight <= 0:
-            raise ValueError(
-                "at least one of short_dense_weight, short_lexical_weight, entity_weight "
-                "must be > 0"
-            )
-        for name in ("threshold", "short_threshold"):
-            value = getattr(self, name)
-            if not _is_real(value) or not np.isfinite(value):
-                raise ValueError(f"{name} must be a finite number, got {value!r}")
+        check_scoring_params(self.get_params())
         for name in (
             "lead_chars",
             "max_chars",

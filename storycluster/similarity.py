@@ -19,8 +19,10 @@ large corpora share one threshold.
 from __future__ import annotations
 
 import math
+import numbers
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 from scipy import sparse
@@ -39,6 +41,7 @@ __all__ = [
     "Background",
     "ScoringRows",
     "SimilarityWeights",
+    "check_scoring_params",
     "combine_scores",
     "edge_scores",
     "effective_time_scale",
@@ -100,6 +103,49 @@ class SimilarityWeights:
     def as_array(self) -> np.ndarray:
         weights = np.array([self.dense, self.lexical, self.entity], dtype=np.float64)
         return weights / weights.sum()
+
+
+_NON_NEGATIVE_PARAMS = (
+    "dense_weight",
+    "lexical_weight",
+    "entity_weight",
+    "time_penalty",
+    "time_scale_days",
+    "short_dense_weight",
+    "short_lexical_weight",
+)
+
+
+def check_scoring_params(params: Mapping[str, Any]) -> None:
+    """Raise ``ValueError`` unless a clusterer's scoring parameters are usable.
+
+    ``params`` holds the batch and stream clusterers' shared names: the weights and time terms
+    (finite numbers >= 0, at least one evidence weight > 0 for articles and for short texts)
+    and ``threshold`` and ``short_threshold`` (finite numbers).
+    """
+
+    def is_real(value: Any) -> bool:
+        return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+    for name in _NON_NEGATIVE_PARAMS:
+        value = params[name]
+        if not is_real(value) or not math.isfinite(value) or value < 0:
+            raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
+    for prefix in ("", "short_"):
+        if (
+            params[f"{prefix}dense_weight"]
+            + params[f"{prefix}lexical_weight"]
+            + params["entity_weight"]
+            <= 0
+        ):
+            raise ValueError(
+                f"at least one of {prefix}dense_weight, {prefix}lexical_weight, entity_weight "
+                "must be > 0"
+            )
+    for name in ("threshold", "short_threshold"):
+        value = params[name]
+        if not is_real(value) or not math.isfinite(value):
+            raise ValueError(f"{name} must be a finite number, got {value!r}")
 
 
 def length_share(words: np.ndarray) -> float:

@@ -107,6 +107,7 @@ from .similarity import (
     DEFAULT_TIME_SCALE_DAYS,
     ScoringRows,
     SimilarityWeights,
+    check_scoring_params,
     combine_scores,
     effective_time_scale,
     for_text_length,
@@ -439,30 +440,7 @@ class StreamClusterer:
         return {"model": self.model, "cache": self.cache, **params}
 
     def _validate_params(self) -> None:
-        for name in (
-            "dense_weight",
-            "lexical_weight",
-            "entity_weight",
-            "time_penalty",
-            "time_scale_days",
-            "short_dense_weight",
-            "short_lexical_weight",
-        ):
-            value = getattr(self, name)
-            if not math.isfinite(value) or value < 0:
-                raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
-        if self.dense_weight + self.lexical_weight + self.entity_weight <= 0:
-            raise ValueError(
-                "at least one of dense_weight, lexical_weight, entity_weight must be > 0"
-            )
-        if self.short_dense_weight + self.short_lexical_weight + self.entity_weight <= 0:
-            raise ValueError(
-                "at least one of short_dense_weight, short_lexical_weight, entity_weight "
-                "must be > 0"
-            )
-        for name in ("threshold", "short_threshold"):
-            if not math.isfinite(getattr(self, name)):
-                raise ValueError(f"{name} must be finite, got {getattr(self, name)!r}")
+        check_scoring_params(self.get_params())
         if not self.window > 0:
             raise ValueError(f"window must be > 0 days, got {self.window!r}")
         for name in (
