@@ -11,7 +11,7 @@ from scipy import sparse
 from .features import ArticleFeatures
 from .models import Article, ClusterMember, StoryCluster
 
-__all__ = ["build_clusters", "member_centrality", "story_id"]
+__all__ = ["assemble_cluster", "build_clusters", "member_centrality", "story_id"]
 
 _LABEL_CHARS = 120
 #: Pairs scored per call of ``pair_scores`` in :func:`member_centrality`.
@@ -119,6 +119,57 @@ def _label(article: Article) -> str:
     return first if len(first) <= _LABEL_CHARS else first[: _LABEL_CHARS - 1].rstrip() + "…"
 
 
+def assemble_cluster(
+    members: Sequence[Article],
+    dense: np.ndarray,
+    representative: int,
+    keywords: list[str],
+    *,
+    cluster_id: str | None = None,
+    duplicate_of: Sequence[str | None] | None = None,
+) -> StoryCluster:
+    """A ``StoryCluster`` from its member articles, as batch and stream clusterers report it.
+
+    ``dense`` holds the members' embeddings (rows in ``members`` order), ``representative`` the
+    position of the representative among ``members``, ``duplicate_of`` each member's original's
+    id when it is a near-copy of another member. Members are listed representative first, then
+    by cosine to the members' mean embedding (ties: id); ``similarity`` is that cosine. The id
+    is ``cluster_id``, or :func:`story_id` of the member ids.
+    """
+    centroid = dense.mean(axis=0)
+    centroid /= max(float(np.linalg.norm(centroid)), 1e-12)
+    similarity = dense @ centroid
+    ranked = sorted(
+        range(len(members)),
+        key=lambda p: (p != representative, -float(similarity[p]), members[p].id),
+    )
+    cluster_members = [
+        ClusterMember(
+            article_id=members[p].id,
+            title=members[p].title,
+            source=members[p].source,
+            url=members[p].url,
+            published_at=members[p].published_at,
+            similarity=round(float(similarity[p]), 6),
+            is_representative=p == representative,
+            duplicate_of=duplicate_of[p] if duplicate_of is not None else None,
+        )
+        for p in ranked
+    ]
+    dates = [m.published_at for m in cluster_members if m.published_at is not None]
+    return StoryCluster(
+        id=cluster_id or story_id([m.article_id for m in cluster_members]),
+        size=len(cluster_members),
+        representative=members[representative],
+        members=cluster_members,
+        first_published=min(dates, default=None),
+        last_published=max(dates, default=None),
+        sources=sorted({m.source for m in cluster_members if m.source}),
+        keywords=keywords,
+        label=_label(members[representative]),
+    )
+
+
 def build_clusters(
     articles: Sequence[Article],
     labels: np.ndarray,
@@ -168,41 +219,15 @@ def build_clusters(
             assert block_scores is not None
             central = _block_centrality(members, block_scores)
         rep = _representative(members, central, articles, in_event)
-        centroid = features.dense[members].mean(axis=0)
-        centroid /= max(float(np.linalg.norm(centroid)), 1e-12)
-        similarity = features.dense[members] @ centroid
-        ranked = sorted(
-            range(members.size),
-            key=lambda p: (members[p] != rep, -float(similarity[p]), articles[members[p]].id),
-        )
-        cluster_members = []
-        for p in ranked:
-            article = articles[members[p]]
-            original = in_event[members[p]]
-            cluster_members.append(
-                ClusterMember(
-                    article_id=article.id,
-                    title=article.title,
-                    source=article.source,
-                    url=article.url,
-                    published_at=article.published_at,
-                    similarity=round(float(similarity[p]), 6),
-                    is_representative=bool(members[p] == rep),
-                    duplicate_of=articles[original].id if original is not None else None,
-                )
-            )
-        dates = [m.published_at for m in cluster_members if m.published_at is not None]
         clusters.append(
-            StoryCluster(
-                id=story_id([m.article_id for m in cluster_members]),
-                size=len(cluster_members),
-                representative=articles[rep],
-                members=cluster_members,
-                first_published=min(dates, default=None),
-                last_published=max(dates, default=None),
-                sources=sorted({m.source for m in cluster_members if m.source}),
-                keywords=keywords[label],
-                label=_label(articles[rep]),
+            assemble_cluster(
+                [articles[i] for i in members],
+                features.dense[members],
+                int(np.flatnonzero(members == rep)[0]),
+                keywords[label],
+                duplicate_of=[
+                    articles[in_event[i]].id if in_event[i] is not None else None for i in members
+                ],
             )
         )
     return clusters

@@ -92,8 +92,9 @@ from sklearn.utils import murmurhash3_32
 from .embedding import DEFAULT_MODEL, Embedder
 from .features import days_since_epoch
 from .io import as_articles
-from .models import Article, ClusterMember, StoryCluster
+from .models import Article, StoryCluster
 from .preparation import check_embeddings, make_embedder, prepare_article
+from .representatives import assemble_cluster
 from .similarity import (
     _MIN_SD,
     _PRIOR_MEAN,
@@ -122,7 +123,6 @@ _MIN_DOCS_FOR_MAX_DF = 50
 _MAX_DF = 0.5
 #: As in the batch features: a term seen in one article so far links it to nothing.
 _LEXICAL_MIN_DF = 2
-_LABEL_CHARS = 120
 _REPRESENTATIVE_CAP = 200
 
 
@@ -958,42 +958,12 @@ class StreamClusterer:
             rep = scored[min(range(len(scored)), key=key)]
         else:
             rep = scored[0]
-        dense = self._dense[members]
-        centroid = dense.mean(axis=0)
-        centroid /= max(float(np.linalg.norm(centroid)), 1e-12)
-        similarity = dense @ centroid
-        order = sorted(
-            range(len(members)),
-            key=lambda p: (members[p] != rep, -float(similarity[p]), self._articles[members[p]].id),
-        )
-        cluster_members = []
-        for p in order:
-            article = self._articles[members[p]]
-            cluster_members.append(
-                ClusterMember(
-                    article_id=article.id,
-                    title=article.title,
-                    source=article.source,
-                    url=article.url,
-                    published_at=article.published_at,
-                    similarity=round(float(similarity[p]), 6),
-                    is_representative=members[p] == rep,
-                )
-            )
-        dates = [m.published_at for m in cluster_members if m.published_at is not None]
-        representative = self._articles[rep]
-        text = (representative.title or representative.text or "").strip().splitlines()[0]
-        label = text if len(text) <= _LABEL_CHARS else text[: _LABEL_CHARS - 1].rstrip() + "…"
-        return StoryCluster(
-            id=event.id,
-            size=len(cluster_members),
-            representative=representative,
-            members=cluster_members,
-            first_published=min(dates, default=None),
-            last_published=max(dates, default=None),
-            sources=sorted({m.source for m in cluster_members if m.source}),
-            keywords=self._keywords(batch, members),
-            label=label,
+        return assemble_cluster(
+            [self._articles[i] for i in members],
+            self._dense[members],
+            members.index(rep),
+            self._keywords(batch, members),
+            cluster_id=event.id,
         )
 
     def _keywords(self, batch: _Batch, members: list[int]) -> list[str]:
