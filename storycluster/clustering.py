@@ -16,8 +16,7 @@ from scipy.spatial.distance import squareform
 __all__ = [
     "average_linkage_labels",
     "canonical_labels",
-    "component_average_linkage",
-    "connected_components",
+    "sparse_average_linkage",
 ]
 
 
@@ -62,67 +61,6 @@ def canonical_labels(labels: np.ndarray, ids: Sequence[str]) -> np.ndarray:
     rank = np.empty(sizes.size, dtype=np.int64)
     rank[order] = np.arange(sizes.size)
     return rank[inverse]
-
-
-def connected_components(n: int, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-    """Component label of each of ``n`` nodes joined by the edges ``rows[i] - cols[i]``."""
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import connected_components as _components
-
-    graph = coo_matrix((np.ones(rows.size, dtype=np.int8), (rows, cols)), shape=(n, n))
-    _, labels = _components(graph, directed=False)
-    return labels.astype(np.int64)
-
-
-def component_average_linkage(
-    n: int,
-    rows: np.ndarray,
-    cols: np.ndarray,
-    edge_scores: np.ndarray,
-    threshold: float,
-    block_scores: Callable[[np.ndarray], np.ndarray],
-    *,
-    max_component: int = 8_000,
-    step: float = 0.5,
-) -> np.ndarray:
-    """Average linkage over a sparse candidate graph, exact within connected components.
-
-    A group whose mean pair score is at least ``threshold`` holds at least one pair scoring at
-    least ``threshold``, so every cluster lies inside one connected component of the graph of
-    such pairs. Each component is clustered exactly with :func:`average_linkage_labels` on its
-    full score block, ``block_scores(members)``. This equals average linkage on the whole matrix
-    whenever the candidate edges contain every pair at or above ``threshold``.
-
-    A component larger than ``max_component`` (a chain of look-alike events) is first split by
-    raising the edge cut-off in steps of ``step`` until its parts fit; this bounds memory at
-    ``max_component**2`` scores and is the one approximation of this function.
-    """
-    labels = np.full(n, -1, dtype=np.int64)
-    next_label = 0
-    strong = edge_scores >= threshold
-    pending = [(np.arange(n), rows[strong], cols[strong], edge_scores[strong], threshold)]
-    while pending:
-        nodes, r, c, s, cut = pending.pop()
-        # ``nodes`` is sorted, so positions come from a binary search.
-        component = connected_components(
-            nodes.size, np.searchsorted(nodes, r), np.searchsorted(nodes, c)
-        )
-        order = np.argsort(component, kind="stable")
-        bounds = np.flatnonzero(np.diff(component[order])) + 1
-        for group in np.split(order, bounds):
-            members = nodes[group]
-            if members.size == 1:
-                labels[members] = next_label
-                next_label += 1
-            elif members.size <= max_component:
-                sub = average_linkage_labels(block_scores(members), threshold)
-                labels[members] = sub + next_label
-                next_label += int(sub.max()) + 1
-            else:
-                inside = np.isin(r, members) & np.isin(c, members)
-                keep = inside & (s >= cut + step)
-                pending.append((members, r[keep], c[keep], s[keep], cut + step))
-    return labels
 
 
 def sparse_average_linkage(
