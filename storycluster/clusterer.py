@@ -524,7 +524,3 @@ def _check_input(articles: Sequence[Article], max_articles: int) -> None:
         shown = ", ".join(duplicates[:10])
         more = f" and {len(duplicates) - 10} more" if len(duplicates) > 10 else ""
         raise ValueError(f"duplicate article ids: {shown}{more}; ids must be unique")
-
-
-def _is_real(value: Any) -> bool:
-    return isinstance(value, numbers.Real) and not isinstance(value, bool)
