@@ -39,8 +39,8 @@ def main() -> int:
             continue
         articles = sc.read_jsonl(path)
         variants = [(name, articles)]
-        titled = [a.model_copy(update={"text": None}) for a in articles if a.title]
-        if args.titles and titled:
+        if args.titles and any(a.title for a in articles):
+            titled = [a.model_copy(update={"text": None}) for a in articles if a.title]
             variants.append((f"{name} (titles only)", titled))
         for label, items in variants:
             gold = [str(a.metadata["event_id"]) for a in items]

@@ -473,14 +473,9 @@ def _pattern_kind(line: str) -> str | None:
     return None
 
 
-def _classify(line: str) -> str | None:
-    """The kind of boilerplate ``line`` is by context-free rules, or None."""
-    return _classify_line(_Line(0, line), _words(line))
-
-
 def _classify_line(line: _Line, words: list[str]) -> str | None:
-    """:func:`_classify` of ``line.text``, whose words are ``words``; sets ``line.sentence``
-    when it is worked out."""
+    """The kind of boilerplate ``line.text`` (whose words are ``words``) is by context-free
+    rules, or None; sets ``line.sentence`` when it is worked out."""
     text = line.text
     kind = _pattern_kind(text)
     if kind is not None:

@@ -32,11 +32,9 @@ from .similarity import (
     SimilarityWeights,
     check_scoring_params,
     edge_scores,
-    effective_time_scale,
     estimate_background,
-    for_text_length,
-    length_share,
     pair_scores,
+    scoring_for_corpus,
 )
 from .text import body_text, embedding_text, lexical_text
 
@@ -300,15 +298,13 @@ class StoryClusterer:
         features, background, corpus = self._features(
             prepared, dense, reference, reference_embeddings, embedded=embeddings is None
         )
-        weights, threshold = for_text_length(
+        weights, threshold = scoring_for_corpus(
             weights,
             float(self.threshold),
             replace(weights, dense=self.short_dense_weight, lexical=self.short_lexical_weight),
             float(self.short_threshold),
-            length_share(corpus.words),
-        )
-        weights = replace(
-            weights, time_scale_days=effective_time_scale(corpus.days, weights.time_scale_days)
+            words=corpus.words,
+            days=corpus.days,
         )
 
         def block_scores(members: np.ndarray) -> np.ndarray:
@@ -393,9 +389,9 @@ class StoryClusterer:
         extra: list[Article] = []
         extra_dense: np.ndarray | None = None
         if reference is not None:
-            extra = [self._prepare(article) for article in as_articles(reference)]
+            given = as_articles(reference)
             if reference_embeddings is not None:
-                extra_dense = check_embeddings(reference_embeddings, len(extra))
+                extra_dense = check_embeddings(reference_embeddings, len(given))
                 if extra_dense.shape[1] != dense.shape[1]:
                     raise ValueError(
                         f"reference_embeddings have dimension {extra_dense.shape[1]}, "
@@ -403,8 +399,8 @@ class StoryClusterer:
                     )
             # An article must not meet itself in its own background: drop reference copies.
             own_ids = {article.id for article in prepared}
-            keep = [i for i, article in enumerate(extra) if article.id not in own_ids]
-            extra = [extra[i] for i in keep]
+            keep = [i for i, article in enumerate(given) if article.id not in own_ids]
+            extra = [self._prepare(given[i]) for i in keep]
             extra_dense = None if extra_dense is None else extra_dense[keep]
         if not extra:
             features = build_features(prepared, dense, max_chars=self.max_chars)

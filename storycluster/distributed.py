@@ -274,8 +274,8 @@ def cluster_group(
     not clustered. A window holds few articles, and a few dozen articles give poor term
     weights and backgrounds: on gvc, 30-day windows alone lose 0.035 B-cubed F1 against one
     clusterer on the whole set, with a 200-article reference 0.009 (recall: follow-ups more
-    than a window apart). Reference rows that are also in the group are left out: they count
-    once already.
+    than a window apart). Reference rows that are also in the group count once (``fit`` drops
+    them from the reference).
     """
     from .clusterer import StoryClusterer
 
@@ -283,9 +283,6 @@ def cluster_group(
         return _empty_assignments()
     pdf = pdf.sort_values("id", kind="stable").reset_index(drop=True)
     options: dict[str, Any] = {}
-    if reference is not None and len(reference):
-        # The group's own articles already count once.
-        reference = reference[~reference["id"].astype(str).isin(set(pdf["id"].astype(str)))]
     if reference is not None and len(reference):
         options = {
             "reference": _records(reference),

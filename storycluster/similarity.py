@@ -49,6 +49,7 @@ __all__ = [
     "for_text_length",
     "length_share",
     "pair_scores",
+    "scoring_for_corpus",
 ]
 
 #: Default event threshold, in background standard deviations, of batch and stream clustering.
@@ -192,6 +193,25 @@ def for_text_length(
         ),
         blend(threshold, short_threshold),
     )
+
+
+def scoring_for_corpus(
+    weights: SimilarityWeights,
+    threshold: float,
+    short: SimilarityWeights,
+    short_threshold: float,
+    *,
+    words: np.ndarray,
+    days: np.ndarray,
+) -> tuple[SimilarityWeights, float]:
+    """The weights and threshold to score a corpus with, as batch and stream clustering set
+    them: :func:`for_text_length` at the corpus' :func:`length_share` of ``words``, with the
+    neutral time gap capped by :func:`effective_time_scale` of its publication ``days``."""
+    weights, threshold = for_text_length(
+        weights, threshold, short, short_threshold, length_share(words)
+    )
+    scale = effective_time_scale(days, weights.time_scale_days)
+    return replace(weights, time_scale_days=scale), threshold
 
 
 @dataclass(frozen=True)

@@ -110,9 +110,7 @@ from .similarity import (
     SimilarityWeights,
     check_scoring_params,
     combine_scores,
-    effective_time_scale,
-    for_text_length,
-    length_share,
+    scoring_for_corpus,
 )
 from .text import embedding_text, entity_tokens, lexical_text, word_count
 
@@ -629,17 +627,13 @@ class StreamClusterer:
         # The threshold and weights for the text length, and the time term's neutral gap, as the
         # batch clusterer sets them, over the reservoir of past articles and this batch (derived
         # from the state, so a reloaded stream agrees).
-        words = np.concatenate([self._words[self._reservoir], batch.words])
-        weights, batch.threshold = for_text_length(
+        batch.weights, batch.threshold = scoring_for_corpus(
             self._weights,
             self.threshold,
             self._short_weights,
             self.short_threshold,
-            length_share(words),
-        )
-        days = np.concatenate([self._days[self._reservoir], batch.days])
-        batch.weights = replace(
-            weights, time_scale_days=effective_time_scale(days, weights.time_scale_days)
+            words=np.concatenate([self._words[self._reservoir], batch.words]),
+            days=np.concatenate([self._days[self._reservoir], batch.days]),
         )
         n_new = len(batch.articles)
         n_docs = batch.start + n_new
