@@ -135,7 +135,7 @@ def run_spark(n: int) -> dict:
     from pyspark.sql import SparkSession
     from pyspark.sql import types as T
 
-    from storycluster import spark as scs
+    from storycluster.distributed import spark as scs
 
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     spark = (
@@ -160,7 +160,7 @@ def run_spark(n: int) -> dict:
 def run_ray(n: int) -> dict:
     import ray
 
-    from storycluster import ray as scr
+    from storycluster.distributed import ray as scr
 
     cpus = os.cpu_count() or 2
     temp_dir = tempfile.mkdtemp(prefix="sc-ray-")  # short: Ray puts Unix sockets under it

@@ -27,8 +27,8 @@ def main() -> int:
     os.environ["STORYCLUSTER_CACHE"] = tempfile.mkdtemp(prefix="storycluster-bench-")
 
     import storycluster as sc
-    from storycluster.embedding import SentenceTransformerEmbedder
-    from storycluster.text import lexical_text
+    from storycluster._features.embedding import SentenceTransformerEmbedder
+    from storycluster._text.fields import lexical_text
 
     articles = sc.read_jsonl(DATA / args.set / "articles.jsonl")
     gold = [str(a.metadata["event_id"]) for a in articles]

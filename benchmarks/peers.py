@@ -82,9 +82,9 @@ def load_set(data: Path, name: str) -> tuple[list[sc.Article], list[str], str]:
 
 def embed(articles: list[sc.Article]) -> tuple[np.ndarray, int, int]:
     """Unit MiniLM vectors of the texts StoryClusterer embeds, through the on-disk cache."""
-    from storycluster.cache import CachedEmbedder
-    from storycluster.embedding import SentenceTransformerEmbedder
-    from storycluster.text import embedding_text
+    from storycluster._features.cache import CachedEmbedder
+    from storycluster._features.embedding import SentenceTransformerEmbedder
+    from storycluster._text.fields import embedding_text
 
     clusterer = sc.StoryClusterer(show_progress_bar=False)
     prepare = getattr(clusterer, "_prepare", None)

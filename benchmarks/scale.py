@@ -35,8 +35,8 @@ from pathlib import Path
 import numpy as np
 
 import storycluster as sc
-from storycluster.cache import CachedEmbedder
-from storycluster.embedding import SentenceTransformerEmbedder
+from storycluster._features.cache import CachedEmbedder
+from storycluster._features.embedding import SentenceTransformerEmbedder
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO.parent / "shared" / "data"

@@ -14,9 +14,9 @@ from pathlib import Path
 import numpy as np
 
 from storycluster import Article
-from storycluster.cleaning import clean_text
-from storycluster.embedding import SentenceTransformerEmbedder
-from storycluster.text import embedding_text
+from storycluster._features.embedding import SentenceTransformerEmbedder
+from storycluster._text.cleaning import clean_text
+from storycluster._text.fields import embedding_text
 
 SEEDS = Path(__file__).resolve().parents[1].parent / "shared" / "seeds"
 

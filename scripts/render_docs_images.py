@@ -2,9 +2,9 @@
 
 Clusters ``data/sample/articles.jsonl`` with the default model and writes to ``docs/img/``:
 
-* ``timeline.png``, ``sizes.png``, ``map.png``: the three plots of :mod:`storycluster.plot`;
-* ``cluster_html.html``: :func:`storycluster.display.result_html` and the largest event's
-  :func:`storycluster.display.cluster_html`, as one page;
+* ``timeline.png``, ``sizes.png``, ``map.png``: the three plots of :mod:`storycluster.viz.plots`;
+* ``cluster_html.html``: :func:`storycluster.viz.html.result_html` and the largest event's
+  :func:`storycluster.viz.html.cluster_html`, as one page;
 * ``cluster_html.png``: a headless Chromium screenshot of that page, when ``/usr/bin/chromium``
   (or ``$CHROMIUM``) exists.
 
@@ -30,8 +30,8 @@ matplotlib.use("Agg")  # a script that only writes files: no window
 import matplotlib.pyplot as plt
 
 import storycluster as sc
-from storycluster.display import cluster_html, result_html
-from storycluster.plot import article_map, size_distribution, timeline
+from storycluster.viz.html import cluster_html, result_html
+from storycluster.viz.plots import article_map, size_distribution, timeline
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "data" / "sample" / "articles.jsonl"

@@ -17,8 +17,10 @@
 
 from __future__ import annotations
 
-from .clusterer import StoryClusterer
-from .embedding import DEFAULT_MODEL, Embedder, SentenceTransformerEmbedder
+from . import _compat
+from ._features.cache import CachedEmbedder
+from ._features.embedding import DEFAULT_MODEL, Embedder, SentenceTransformerEmbedder
+from .batch import StoryClusterer
 from .evaluation import EvaluationReport, evaluate
 from .io import (
     ArticleValidationError,
@@ -31,16 +33,19 @@ from .io import (
     write_clusters_jsonl,
 )
 from .models import Article, ClusteringResult, ClusterMember, StoryCluster
-from .persistence import StateError
-from .stream import Assignment, Merge, StreamClusterer, StreamUpdate
+from .stream._clusterer import Assignment, Merge, StreamClusterer, StreamUpdate
+from .stream._persistence import StateError
 
 __version__ = "0.1.0"
+
+_compat.install()
 
 __all__ = [
     "DEFAULT_MODEL",
     "Article",
     "ArticleValidationError",
     "Assignment",
+    "CachedEmbedder",
     "ClusterMember",
     "ClusteringResult",
     "Embedder",

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from .models import Article, StoryCluster
 
 if TYPE_CHECKING:
-    from .clusterer import StoryClusterer
+    from .batch import StoryClusterer
 
 __all__ = ["main"]
 
@@ -34,7 +34,7 @@ def _add_clusterer_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _clusterer(args: argparse.Namespace) -> StoryClusterer:
-    from .clusterer import StoryClusterer
+    from .batch import StoryClusterer
 
     options: dict[str, object] = {"clean": not args.no_clean}
     if args.model is not None:
@@ -117,7 +117,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def _cmd_clean(args: argparse.Namespace) -> int:
-    from .cleaning import clean_text_with_report
+    from ._text.cleaning import clean_text_with_report
     from .io import read_jsonl
 
     articles = read_jsonl(args.input)

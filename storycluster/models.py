@@ -149,7 +149,7 @@ class StoryCluster(BaseModel):
         return f"StoryCluster(id={self.id!r}, size={self.size}{span}, label={self.label!r})"
 
     def _repr_html_(self) -> str:
-        from .display import cluster_html
+        from .viz.html import cluster_html
 
         return cluster_html(self)
 
@@ -202,6 +202,6 @@ class ClusteringResult(BaseModel):
         return result_to_dataframe(self, articles)
 
     def _repr_html_(self) -> str:
-        from .display import result_html
+        from .viz.html import result_html
 
         return result_html(self)

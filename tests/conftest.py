@@ -31,8 +31,8 @@ def dataset_path(name: str) -> Path:
 @pytest.fixture(scope="session")
 def embedder():
     """The real all-MiniLM-L6-v2, loaded once per session, behind the on-disk cache."""
-    from storycluster.cache import CachedEmbedder
-    from storycluster.embedding import SentenceTransformerEmbedder
+    from storycluster._features.cache import CachedEmbedder
+    from storycluster._features.embedding import SentenceTransformerEmbedder
 
     return CachedEmbedder(SentenceTransformerEmbedder(show_progress_bar=False))
 
@@ -247,7 +247,7 @@ def windowed_reference(embedder):
     vectors, the input frame and :func:`storycluster.distributed.cluster_pandas` of it.
     Treat the returned objects as read-only."""
     import storycluster as sc
-    from storycluster import distributed as dist
+    from storycluster.distributed import _core as dist
 
     computed: dict[str, tuple] = {}
 

@@ -1,4 +1,4 @@
-"""Tests for storycluster.cache.CachedEmbedder, with a counting fake embedder."""
+"""Tests for storycluster._features.cache.CachedEmbedder, with a counting fake embedder."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from conftest import HashingEmbedder
 
-from storycluster.cache import CachedEmbedder, default_cache_dir
+from storycluster._features.cache import CachedEmbedder, default_cache_dir
 
 
 def test_misses_then_hits(tmp_path, fake_embedder):
@@ -96,7 +96,7 @@ def test_default_cache_dir(monkeypatch, tmp_path):
 
 
 def test_clusterer_uses_the_cache_for_model_names(monkeypatch, tmp_path, fake_embedder):
-    import storycluster.preparation as clusterer_module
+    import storycluster._features.vectors as clusterer_module
     from storycluster import StoryClusterer
 
     monkeypatch.setattr(

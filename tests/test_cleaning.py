@@ -1,4 +1,4 @@
-"""Tests for storycluster.cleaning: boilerplate removal that keeps every article sentence.
+"""Tests for storycluster._text.cleaning: boilerplate removal that keeps every article sentence.
 
 The seed articles and the GVC texts are copyrighted: they are read from ../shared at run time, never
 copied here.  Only short boilerplate strings and short body fragments appear below.
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from storycluster.cleaning import (
+from storycluster._text.cleaning import (
     KINDS,
     CleaningReport,
     RemovedLine,
@@ -312,7 +312,7 @@ def test_gvc_debris_removed_and_body_kept(gvc_texts: list[str]) -> None:
 
 def test_extract_html_keeps_article_drops_chrome():
     pytest.importorskip("trafilatura")
-    from storycluster.cleaning import extract_html
+    from storycluster._text.cleaning import extract_html
 
     page = (
         "<html><head><title>Quake hits Nepal</title></head><body>"
@@ -344,7 +344,7 @@ def _reference_kind(line: str) -> str | None:
     """The first kind whose whole pattern (every alternative, case-insensitive) matches."""
     import re
 
-    from storycluster.cleaning import _RULES
+    from storycluster._text.cleaning import _RULES
 
     for kind, sources in _RULES.items():
         if re.search("|".join(sources), line, re.IGNORECASE):
@@ -382,7 +382,7 @@ def test_word_shortcut_never_changes_a_kind() -> None:
         for text in texts[:150]:
             lines.extend(line.strip() for line in text.splitlines() if line.strip())
     lines += [line.upper() for line in lines] + [line.title() for line in lines]
-    from storycluster.cleaning import _pattern_kind
+    from storycluster._text.cleaning import _pattern_kind
 
     assert [_pattern_kind(line) for line in lines] == [_reference_kind(line) for line in lines]
 
@@ -391,7 +391,7 @@ def test_odd_case_characters_are_all_listed() -> None:
     """Every non-ASCII character that IGNORECASE matches to an ASCII letter is in _ODD_CASE."""
     import re
 
-    from storycluster.cleaning import _ODD_CASE
+    from storycluster._text.cleaning import _ODD_CASE
 
     letter = re.compile("[a-z]", re.IGNORECASE)
     odd = [chr(c) for c in range(128, 0x30000) if letter.match(chr(c))]
@@ -399,7 +399,7 @@ def test_odd_case_characters_are_all_listed() -> None:
 
 
 def test_required_words() -> None:
-    from storycluster.cleaning import _required_words
+    from storycluster._text.cleaning import _required_words
 
     assert _required_words(r"\bsign up for\b.{0,60}\bnews") == frozenset({"sign up for"})
     assert _required_words(r"(?:foo|barbaz)|quux") == frozenset({"foo", "barbaz", "quux"})

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from conftest import SAMPLE
 
-import storycluster.clusterer as clusterer_module
-import storycluster.preparation as preparation_module
+import storycluster._features.vectors as preparation_module
+import storycluster.batch as clusterer_module
 from storycluster.cli import format_events, main
 
 

@@ -109,7 +109,7 @@ def test_unrelated_article_is_a_singleton(fitted):
 
 
 def test_cluster_ids_are_stable_ids_of_their_members(fitted):
-    from storycluster.representatives import story_id
+    from storycluster._grouping.representatives import story_id
 
     for cluster in fitted.clusters_:
         assert cluster.id == story_id(cluster.article_ids)

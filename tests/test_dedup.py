@@ -1,4 +1,4 @@
-"""Tests for storycluster.dedup (near-duplicate wire copies)."""
+"""Tests for storycluster._text.dedup (near-duplicate wire copies)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 
 pytest.importorskip("datasketch")
 
-from storycluster.dedup import (
+from storycluster._text.dedup import (
     duplicate_groups,
     find_near_duplicates,
     minhash_signatures,

@@ -6,8 +6,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from storycluster.display import cluster_html, result_html
 from storycluster.models import Article, ClusteringResult, ClusterMember, StoryCluster
+from storycluster.viz.html import cluster_html, result_html
 
 
 def _cluster(

@@ -8,7 +8,7 @@ import pytest
 from conftest import event_embeddings, make_event_articles
 
 import storycluster as sc
-from storycluster import distributed as dist
+from storycluster.distributed import _core as dist
 
 
 def _frame():

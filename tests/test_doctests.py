@@ -10,10 +10,10 @@ import pytest
 MODULES = [
     "storycluster",
     "storycluster.models",
-    "storycluster.cache",
+    "storycluster._features.cache",
     "storycluster.evaluation",
-    "storycluster.display",
-    "storycluster.clusterer",
+    "storycluster.viz.html",
+    "storycluster.batch",
 ]
 
 

@@ -1,4 +1,4 @@
-"""Tests for storycluster.language."""
+"""Tests for storycluster._text.language."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pytest
 
 pytest.importorskip("py3langid")
 
-from storycluster.language import detect_language, detect_languages
+from storycluster._text.language import detect_language, detect_languages
 
 SENTENCES = {
     "en": "The city council voted on Monday to rebuild the old bridge before next winter.",
@@ -74,7 +74,7 @@ def test_batch_equals_one_by_one_on_varied_texts() -> None:
 
 
 def test_batch_falls_back_without_the_model_arrays() -> None:
-    from storycluster.language import _classify_many, _get_identifier
+    from storycluster._text.language import _classify_many, _get_identifier
 
     class Plain:
         def classify(self, text: str) -> tuple[str, float]:

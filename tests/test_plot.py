@@ -18,7 +18,7 @@ from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.patches import Rectangle  # noqa: E402
 
 import storycluster as sc  # noqa: E402
-from storycluster.plot import article_map, size_distribution, timeline  # noqa: E402
+from storycluster.viz.plots import article_map, size_distribution, timeline  # noqa: E402
 
 TOPICS = [
     ("Earthquake of magnitude {n} strikes Sumatra near Padang", "Quake Padang Sumatra rubble"),

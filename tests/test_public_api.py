@@ -12,6 +12,7 @@ EXPECTED_ALL = [
     "Article",
     "ArticleValidationError",
     "Assignment",
+    "CachedEmbedder",
     "ClusterMember",
     "ClusteringResult",
     "DEFAULT_MODEL",
@@ -76,7 +77,37 @@ def test_py_typed_shipped():
 def test_submodule_all_names_exist():
     import importlib
 
-    for module in ("cache", "cleaning", "clusterer", "embedding", "evaluation", "io", "models"):
+    for module in (
+        "_features.cache",
+        "_text.cleaning",
+        "batch",
+        "_features.embedding",
+        "evaluation",
+        "io",
+        "models",
+        "stream",
+        "viz",
+        "distributed",
+    ):
         mod = importlib.import_module(f"storycluster.{module}")
         for name in getattr(mod, "__all__", []):
             assert hasattr(mod, name), f"storycluster.{module}.{name}"
+
+
+def test_old_module_paths_warn_and_forward():
+    """The 0.1 paths keep working for one release, with a DeprecationWarning."""
+    import importlib
+    import warnings
+
+    from storycluster._compat import MOVED
+
+    for old, new in MOVED.items():
+        sys.modules.pop(old, None)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            module = importlib.import_module(old)
+        assert any(issubclass(w.category, DeprecationWarning) for w in caught), old
+        target = importlib.import_module(new)
+        for name in getattr(target, "__all__", []):
+            assert getattr(module, name) is getattr(target, name), f"{old}.{name}"
+        sys.modules.pop(old, None)

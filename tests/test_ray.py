@@ -20,8 +20,8 @@ pytest.importorskip("ray.data", reason="ray is not installed: pip install 'story
 
 from conftest import event_embeddings, make_event_articles  # noqa: E402
 
-from storycluster import distributed as dist  # noqa: E402
-from storycluster import ray as scr  # noqa: E402
+from storycluster.distributed import _core as dist  # noqa: E402
+from storycluster.distributed import ray as scr  # noqa: E402
 
 _HOME_TOKEN = Path.home() / ".ray" / "auth_token"
 # Set for the session only: no usage report, and the token that init_local points Ray at.

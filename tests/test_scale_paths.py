@@ -8,11 +8,11 @@ import pytest
 from scipy import sparse
 
 import storycluster as sc
-from storycluster.clustering import average_linkage_labels, sparse_average_linkage
-from storycluster.features import build_features
+from storycluster._features.features import build_features
+from storycluster._grouping.linkage import average_linkage_labels, sparse_average_linkage
+from storycluster._grouping.representatives import build_clusters, member_centrality
+from storycluster._scoring.neighbors import _csr_top_k, _top_k, dense_neighbors, sparse_neighbors
 from storycluster.io import as_articles
-from storycluster.neighbors import _csr_top_k, _top_k, dense_neighbors, sparse_neighbors
-from storycluster.representatives import build_clusters, member_centrality
 
 
 def _same_partition(a: np.ndarray, b: np.ndarray) -> bool:
@@ -165,7 +165,7 @@ def test_candidate_path_gives_the_exact_partition(event_records, event_vectors) 
 
 
 def test_prepare_articles_matches_prepare_article() -> None:
-    from storycluster.preparation import prepare_article, prepare_articles
+    from storycluster._text.preparation import prepare_article, prepare_articles
 
     debris = "Share this:\nFacebook\nTwitter\n\nThe council approved the budget on Monday."
     items = as_articles(

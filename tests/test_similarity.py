@@ -7,9 +7,9 @@ import math
 import numpy as np
 import pytest
 
-from storycluster.features import build_features
+from storycluster._features.features import build_features
+from storycluster._scoring.similarity import SimilarityWeights, effective_time_scale
 from storycluster.models import Article
-from storycluster.similarity import SimilarityWeights, effective_time_scale
 
 
 def test_time_evidence_is_positive_close_zero_at_the_scale_negative_far() -> None:
@@ -74,7 +74,7 @@ def test_effective_time_scale_is_the_median_gap_when_smaller() -> None:
 
 
 def test_length_share_places_a_corpus_between_short_texts_and_articles() -> None:
-    from storycluster.similarity import ARTICLE_WORDS, SHORT_TEXT_WORDS, length_share
+    from storycluster._scoring.similarity import ARTICLE_WORDS, SHORT_TEXT_WORDS, length_share
 
     assert length_share(np.array([6, 8, 5])) == 0.0  # headlines
     assert length_share(np.full(9, SHORT_TEXT_WORDS)) == 0.0
@@ -87,7 +87,7 @@ def test_length_share_places_a_corpus_between_short_texts_and_articles() -> None
 
 
 def test_for_text_length_blends_dense_lexical_and_threshold_only() -> None:
-    from storycluster.similarity import for_text_length
+    from storycluster._scoring.similarity import for_text_length
 
     article = SimilarityWeights(dense=0.25, lexical=0.5, entity=0.25, time_scale_days=2.0)
     short = SimilarityWeights(dense=0.75, lexical=0.25, entity=0.9, time_scale_days=9.0)

@@ -24,8 +24,8 @@ pytest.importorskip("pyarrow", reason="pyarrow is not installed: pip install 'st
 from conftest import dataset_path  # noqa: E402
 
 import storycluster as sc  # noqa: E402
-from storycluster import distributed as dist  # noqa: E402
-from storycluster import spark as scs  # noqa: E402
+from storycluster.distributed import _core as dist  # noqa: E402
+from storycluster.distributed import spark as scs  # noqa: E402
 
 
 def _java_home() -> str | None:
@@ -73,8 +73,8 @@ _LOADED: dict[str, tuple[list, np.ndarray]] = {}
 def _load(name: str):
     """Articles of a labelled set and their cached MiniLM vectors (nothing is embedded)."""
     if name not in _LOADED:
-        from storycluster.cache import CachedEmbedder
-        from storycluster.embedding import SentenceTransformerEmbedder
+        from storycluster._features.cache import CachedEmbedder
+        from storycluster._features.embedding import SentenceTransformerEmbedder
 
         articles = sc.read_jsonl(dataset_path(name))
         cached = CachedEmbedder(SentenceTransformerEmbedder(show_progress_bar=False))

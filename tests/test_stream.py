@@ -12,13 +12,13 @@ import numpy as np
 import pytest
 from conftest import dataset_path
 
-from storycluster.clusterer import StoryClusterer
+from storycluster._text.fields import word_count
+from storycluster.batch import StoryClusterer
 from storycluster.evaluation import evaluate
 from storycluster.io import read_jsonl
 from storycluster.models import Article, StoryCluster
-from storycluster.persistence import StateError
 from storycluster.stream import StreamClusterer, StreamUpdate
-from storycluster.text import word_count
+from storycluster.stream._persistence import StateError
 
 DAY0 = datetime(2021, 3, 1, tzinfo=timezone.utc)
 

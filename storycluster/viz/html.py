@@ -20,7 +20,7 @@ import html
 from collections.abc import Sequence
 from datetime import datetime
 
-from .models import ClusteringResult, ClusterMember, StoryCluster
+from ..models import ClusteringResult, ClusterMember, StoryCluster
 
 __all__ = ["cluster_html", "result_html"]
 

@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 from scipy import sparse
 
-from .features import ArticleFeatures
+from .._features.features import ArticleFeatures
 
 __all__ = ["candidate_pairs", "dense_neighbors", "sparse_neighbors"]
 

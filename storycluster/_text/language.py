@@ -18,8 +18,7 @@ import numpy as np
 __all__ = ["detect_language", "detect_languages"]
 
 _INSTALL_HINT = (
-    "storycluster.language needs the 'py3langid' package for language detection: "
-    "pip install py3langid"
+    "storycluster needs the 'py3langid' package for language detection: pip install py3langid"
 )
 
 _NOISE_RE = re.compile(r"https?://\S+|www\.\S+|\S+@\S+\.\S+|@\w+|\brt\b", re.IGNORECASE)

@@ -35,12 +35,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .models import Article
-from .similarity import SimilarityWeights
+from .._scoring.similarity import SimilarityWeights
+from ..models import Article
 
 if TYPE_CHECKING:
-    from .embedding import Embedder
-    from .stream import StreamClusterer
+    from .._features.embedding import Embedder
+    from ._clusterer import StreamClusterer
 
 __all__ = ["FORMAT_VERSION", "StateError", "load_state", "save_state"]
 
@@ -208,7 +208,7 @@ def load_state(
     model: str | Embedder | None = None,
 ) -> StreamClusterer:
     """Read a state written by :func:`save_state`; raises :class:`StateError` if unreadable."""
-    from .stream import _Event
+    from ._clusterer import _Event
 
     root = Path(directory)
     if not root.is_dir():

@@ -2,8 +2,8 @@
 
 The streaming clusterer scores an article against an event with the same event similarity as
 :class:`storycluster.StoryClusterer` (standardised dense, lexical and entity cosines, weighted,
-plus time evidence; see :mod:`storycluster.similarity`), so replaying a corpus in time order
-approximates the batch result. What differs, and why:
+plus time evidence; see :mod:`storycluster._scoring.similarity`), so replaying a corpus in
+time order approximates the batch result. What differs, and why:
 
 Features without refitting
     Lexical and entity vectors are hashed (``HashingVectorizer``, ``2**18`` columns, no
@@ -30,9 +30,9 @@ Text length
     threshold and dense and lexical weights (``short_threshold``, ``short_dense_weight``,
     ``short_lexical_weight``), articles with ``threshold``, ``dense_weight`` and
     ``lexical_weight``, and texts in between with values in between
-    (:func:`storycluster.similarity.length_share`). The stream places each batch by the median
-    word count of the reservoir of past articles and the batch itself, as it sets the neutral
-    time gap (:func:`storycluster.similarity.effective_time_scale`) over their publication
+    (:func:`storycluster._scoring.similarity.length_share`). The stream places each batch by the
+    median word count of the reservoir of past articles and the batch itself, as it sets the neutral
+    time gap (:func:`storycluster._scoring.similarity.effective_time_scale`) over their publication
     days; the values used last are :attr:`StreamClusterer.threshold_` and
     :attr:`StreamClusterer.weights_`. A stream of articles is scored as before.
 
@@ -89,13 +89,11 @@ from sklearn.feature_extraction.text import HashingVectorizer
 from sklearn.preprocessing import normalize
 from sklearn.utils import murmurhash3_32
 
-from .embedding import DEFAULT_MODEL, Embedder
-from .features import days_since_epoch
-from .io import as_articles
-from .models import Article, StoryCluster
-from .preparation import check_embeddings, make_embedder, prepare_article
-from .representatives import assemble_cluster
-from .similarity import (
+from .._features.embedding import DEFAULT_MODEL, Embedder
+from .._features.features import days_since_epoch
+from .._features.vectors import check_embeddings, make_embedder
+from .._grouping.representatives import assemble_cluster
+from .._scoring.similarity import (
     _MIN_SD,
     _PRIOR_MEAN,
     _PRIOR_SD,
@@ -112,7 +110,10 @@ from .similarity import (
     combine_scores,
     scoring_for_corpus,
 )
-from .text import embedding_text, entity_tokens, lexical_text, word_count
+from .._text.fields import embedding_text, entity_tokens, lexical_text, word_count
+from .._text.preparation import prepare_article
+from ..io import as_articles
+from ..models import Article, StoryCluster
 
 __all__ = ["Assignment", "Merge", "StreamClusterer", "StreamUpdate"]
 
@@ -983,7 +984,7 @@ class StreamClusterer:
 
     def save(self, directory: str | os.PathLike[str]) -> None:
         """Write the whole state to ``directory`` atomically (see :mod:`.persistence`)."""
-        from .persistence import save_state
+        from ._persistence import save_state
 
         with self._lock:
             save_state(self, directory)
@@ -994,7 +995,7 @@ class StreamClusterer:
     ) -> StreamClusterer:
         """Read a state written by :meth:`save`; ``model`` overrides the saved model name
         (needed when the stream was built with an embedder object)."""
-        from .persistence import load_state
+        from ._persistence import load_state
 
         return load_state(cls, directory, model=model)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from .models import Article
+from ..models import Article
 
 __all__ = ["body_text", "embedding_text", "entity_tokens", "lexical_text", "word_count"]
 

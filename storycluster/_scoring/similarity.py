@@ -27,7 +27,7 @@ from typing import Any, NamedTuple
 import numpy as np
 from scipy import sparse
 
-from .features import ArticleFeatures
+from .._features.features import ArticleFeatures
 
 __all__ = [
     "ARTICLE_WORDS",

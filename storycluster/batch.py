@@ -11,17 +11,13 @@ from typing import Any
 
 import numpy as np
 
-from .clustering import average_linkage_labels, canonical_labels, sparse_average_linkage
-from .dedup import find_near_duplicates
-from .embedding import DEFAULT_MODEL, Embedder
-from .features import ArticleFeatures, build_features
-from .io import as_articles
-from .language import detect_languages
-from .models import Article, ClusteringResult, StoryCluster
-from .neighbors import candidate_pairs
-from .preparation import check_embeddings, make_embedder, prepare_article, prepare_articles
-from .representatives import build_clusters
-from .similarity import (
+from ._features.embedding import DEFAULT_MODEL, Embedder
+from ._features.features import ArticleFeatures, build_features
+from ._features.vectors import check_embeddings, make_embedder
+from ._grouping.linkage import average_linkage_labels, canonical_labels, sparse_average_linkage
+from ._grouping.representatives import build_clusters
+from ._scoring.neighbors import candidate_pairs
+from ._scoring.similarity import (
     DEFAULT_SHORT_DENSE_WEIGHT,
     DEFAULT_SHORT_LEXICAL_WEIGHT,
     DEFAULT_SHORT_THRESHOLD,
@@ -36,7 +32,12 @@ from .similarity import (
     pair_scores,
     scoring_for_corpus,
 )
-from .text import body_text, embedding_text, lexical_text
+from ._text.dedup import find_near_duplicates
+from ._text.fields import body_text, embedding_text, lexical_text
+from ._text.language import detect_languages
+from ._text.preparation import prepare_article, prepare_articles
+from .io import as_articles
+from .models import Article, ClusteringResult, StoryCluster
 
 __all__ = ["StoryClusterer"]
 
@@ -78,13 +79,13 @@ class StoryClusterer:
         headlines, 20 words or fewer at the median. ``threshold``, ``dense_weight`` and
         ``lexical_weight`` hold for articles, 100 words or more; a corpus in between gets
         values in between, on the log of its median length (see
-        :func:`storycluster.similarity.length_share`). Two short texts cannot stand as many
+        :func:`storycluster._scoring.similarity.length_share`). Two short texts cannot stand as many
         standard deviations above their background as two reports of one event do, and
         their few words say less than their embeddings. Set them equal to the article values
         to score every corpus alike.
     clean:
         Remove scraper debris (share buttons, comment forms, keyword spam, captions) from the
-        text before it is featurised; see :func:`storycluster.cleaning.clean_text`.
+        text before it is featurised; see :func:`storycluster._text.cleaning.clean_text`.
     lead_chars:
         Characters of the body embedded after the title.
     max_chars:
@@ -113,7 +114,7 @@ class StoryClusterer:
         Fill ``Article.language`` where it is missing, with py3langid.
     cache:
         Embedding cache for named models: ``True`` (default) keeps vectors in
-        :func:`storycluster.cache.default_cache_dir` (``$STORYCLUSTER_CACHE`` or
+        :func:`storycluster._features.cache.default_cache_dir` (``$STORYCLUSTER_CACHE`` or
         ``~/.cache/storycluster``), a path keeps them there, ``False`` embeds every time.
 
     Attributes

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .models import ClusteringResult, StoryCluster
+from ..models import ClusteringResult, StoryCluster
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

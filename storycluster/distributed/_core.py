@@ -1,9 +1,9 @@
 """Engine-independent pieces for clustering very large corpora on Spark, Ray or one process.
 
 Nothing here imports an engine: every function takes and returns plain pandas DataFrames, so
-an engine only has to move rows between them (see :mod:`storycluster.spark` and
-:mod:`storycluster.ray`), and :func:`cluster_pandas` runs the very same functions in a loop on
-one machine. The plan:
+an engine only has to move rows between them (see :mod:`storycluster.distributed.spark` and
+:mod:`storycluster.distributed.ray`), and :func:`cluster_pandas` runs the very same
+functions in a loop on one machine. The plan:
 
 1. :func:`assign_windows` copies each article into the overlapping time windows it falls in
    (by default 30-day windows starting every 15 days, so each dated article is in two
@@ -34,10 +34,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from .embedding import DEFAULT_MODEL
+from .._features.embedding import DEFAULT_MODEL
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .models import StoryCluster
+    from ..models import StoryCluster
 
 __all__ = [
     "ASSIGNMENT_COLUMNS",
@@ -277,7 +277,7 @@ def cluster_group(
     than a window apart). Reference rows that are also in the group count once (``fit`` drops
     them from the reference).
     """
-    from .clusterer import StoryClusterer
+    from ..batch import StoryClusterer
 
     if len(pdf) == 0:
         return _empty_assignments()
@@ -567,7 +567,7 @@ class BatchEmbedder:
     local disk, when the object is built, so an engine builds one per worker (Spark's
     ``mapInPandas`` function, a Ray actor) and no weights travel with the task. ``offline``
     sets ``HF_HUB_OFFLINE=1`` first, so nothing is downloaded on a worker. ``cache`` (``True``
-    or a directory) wraps the model in :class:`storycluster.cache.CachedEmbedder`.
+    or a directory) wraps the model in :class:`storycluster._features.cache.CachedEmbedder`.
     """
 
     def __init__(
@@ -584,9 +584,9 @@ class BatchEmbedder:
     ) -> None:
         if offline:
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        from .cache import CachedEmbedder
-        from .clusterer import StoryClusterer
-        from .embedding import SentenceTransformerEmbedder
+        from .._features.cache import CachedEmbedder
+        from .._features.embedding import SentenceTransformerEmbedder
+        from ..batch import StoryClusterer
 
         embedder: Any = SentenceTransformerEmbedder(
             model, batch_size=batch_size, device=device, show_progress_bar=False
@@ -629,7 +629,7 @@ def story_clusters(events: pd.DataFrame, members: pd.DataFrame) -> list[StoryClu
 
 
 def _story_cluster(event: dict[str, Any], group: pd.DataFrame) -> StoryCluster:
-    from .models import Article, ClusterMember, StoryCluster
+    from ..models import Article, ClusterMember, StoryCluster
 
     rep = group.iloc[0]
     title = _clean(rep["title"])
@@ -781,7 +781,7 @@ def frame_from_articles(articles: Any, embeddings: np.ndarray) -> pd.DataFrame:
     ``published_at`` is kept as an ISO 8601 string with its offset, so no engine converts it
     to its session time zone.
     """
-    from .io import as_articles
+    from ..io import as_articles
 
     items = as_articles(articles)
     matrix = np.asarray(embeddings, dtype=np.float32)

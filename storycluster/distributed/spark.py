@@ -34,15 +34,15 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from . import distributed as dist
-from .embedding import DEFAULT_MODEL
+from .._features.embedding import DEFAULT_MODEL
+from . import _core as dist
 
 if TYPE_CHECKING:  # pragma: no cover
     from pyspark.sql import DataFrame
     from pyspark.sql.streaming import StreamingQuery
 
-    from .models import StoryCluster
-    from .stream import StreamUpdate
+    from ..models import StoryCluster
+    from ..stream._clusterer import StreamUpdate
 
 __all__ = ["cluster_dataframe", "embed_dataframe", "stream_clusters", "to_clusters"]
 
@@ -56,7 +56,7 @@ def _pyspark():
         from pyspark.sql import functions, types
     except ImportError as error:  # pragma: no cover - depends on the environment
         raise ImportError(
-            f"storycluster.spark needs pyspark, which is not installed: {_EXTRA_HINT}"
+            f"storycluster.distributed.spark needs pyspark, which is not installed: {_EXTRA_HINT}"
         ) from error
     return functions, types
 
@@ -147,8 +147,8 @@ def embed_dataframe(
     ``mapInPandas``: each Python worker process loads ``model`` (a name or a directory present
     on every worker) once, from disk, and reuses it; ``offline`` sets ``HF_HUB_OFFLINE=1`` on the
     workers so nothing is downloaded there. ``cache`` (``True`` or a directory visible to the
-    workers) uses :class:`storycluster.cache.CachedEmbedder`; off by default, since executors
-    rarely share a disk.
+    workers) uses :class:`storycluster.CachedEmbedder`; off by default, since executors rarely
+    share a disk.
     """
     _F, T = _pyspark()
     schema = T.StructType(
@@ -367,7 +367,7 @@ def stream_clusters(
     holder: dict[str, Any] = {}
 
     def apply_batch(batch_df: DataFrame, batch_id: int) -> None:
-        from .stream import StreamClusterer
+        from ..stream._clusterer import StreamClusterer
 
         state = root / "state"
         marker = root / "batch.json"

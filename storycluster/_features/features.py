@@ -16,8 +16,8 @@ import numpy as np
 from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from .models import Article
-from .text import entity_tokens, lexical_text, word_count
+from .._text.fields import entity_tokens, lexical_text, word_count
+from ..models import Article
 
 __all__ = ["ArticleFeatures", "build_features", "days_since_epoch"]
 

@@ -8,8 +8,8 @@ from collections.abc import Callable, Sequence
 import numpy as np
 from scipy import sparse
 
-from .features import ArticleFeatures
-from .models import Article, ClusterMember, StoryCluster
+from .._features.features import ArticleFeatures
+from ..models import Article, ClusterMember, StoryCluster
 
 __all__ = ["assemble_cluster", "build_clusters", "member_centrality", "story_id"]
 

@@ -40,13 +40,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from . import distributed as dist
-from .embedding import DEFAULT_MODEL
+from .._features.embedding import DEFAULT_MODEL
+from . import _core as dist
 
 if TYPE_CHECKING:  # pragma: no cover
     from ray.data import Dataset
 
-    from .models import StoryCluster
+    from ..models import StoryCluster
 
 __all__ = ["cluster_dataset", "embed_dataset", "init_local", "to_clusters"]
 
@@ -84,7 +84,7 @@ def _ray() -> Any:
         import ray.data
     except ImportError as error:  # pragma: no cover - depends on the environment
         raise ImportError(
-            f"storycluster.ray needs ray[data], which is not installed: {_EXTRA_HINT}"
+            f"storycluster.distributed.ray needs ray[data], which is not installed: {_EXTRA_HINT}"
         ) from error
     return ray
 
@@ -184,7 +184,7 @@ def embed_dataset(
     and Ray can then hang. Each actor receives
     ``rows_per_batch`` rows at a time and encodes them ``batch_size`` at a time. ``cache``
     (``True`` or a directory visible to the workers) uses
-    :class:`storycluster.cache.CachedEmbedder`; off by default.
+    :class:`storycluster._features.cache.CachedEmbedder`; off by default.
     """
     ray = _started_ray()
     if num_actors is None:

@@ -48,7 +48,7 @@ _BLOCK_ELEMENTS = 1 << 16
 _UNPACK_U32 = struct.Struct("<I").unpack_from
 
 _INSTALL_HINT = (
-    "storycluster.dedup needs the 'datasketch' package for near-duplicate detection: "
+    "storycluster needs the 'datasketch' package for near-duplicate detection: "
     "pip install datasketch"
 )
 

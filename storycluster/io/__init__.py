@@ -1,0 +1,51 @@
+"""Read articles in and write events out: JSON Lines, plain records and pandas DataFrames.
+
+Input
+    :func:`read_jsonl` reads one JSON object per line, in the schema of the bundled data sets
+    (``id``, ``title``, ``text``, ``source``, ``url``, ``published_at``, ``language`` and
+    anything else). :func:`articles_from_records` does the same for dicts already in memory and
+    :func:`articles_from_dataframe` for a pandas DataFrame. :func:`as_articles` picks one of the
+    last two for whatever a caller hands to the clusterer.
+
+    The mapping is the same everywhere: fields of :class:`~storycluster.models.Article` map
+    directly, a ``meta`` object is merged into ``metadata``, and every other field (e.g. a gold
+    ``event_id``) is kept in ``metadata`` under its own name. A key given twice with different
+    values (say in ``meta`` and at the top level) is an error rather than a silent overwrite.
+
+    Bad input raises :class:`ArticleValidationError`, a ``ValueError`` that lists every problem
+    at once (the first 20 in its message, all of them in ``.errors``), each with its line number
+    or index, the record's id and the offending field, so a file can be fixed in one pass.
+
+Output
+    :func:`write_assignments_jsonl` writes one line per input article with its event,
+    :func:`write_clusters_jsonl` one line per event; both write to a temporary file next to
+    the target and rename it into place, so a reader never sees half a file.
+    :func:`result_to_dataframe` and :func:`clusters_to_dataframe` build DataFrames.
+
+pandas is optional: it is imported only by the functions that need it
+(``pip install "storycluster[pandas]"``).
+"""
+
+from ._frames import clusters_to_dataframe, result_to_dataframe
+from ._readers import (
+    ArticleValidationError,
+    RecordError,
+    articles_from_dataframe,
+    articles_from_records,
+    as_articles,
+    read_jsonl,
+)
+from ._writers import write_assignments_jsonl, write_clusters_jsonl
+
+__all__ = [
+    "ArticleValidationError",
+    "RecordError",
+    "articles_from_dataframe",
+    "articles_from_records",
+    "as_articles",
+    "clusters_to_dataframe",
+    "read_jsonl",
+    "result_to_dataframe",
+    "write_assignments_jsonl",
+    "write_clusters_jsonl",
+]

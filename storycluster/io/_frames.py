@@ -1,0 +1,92 @@
+"""Events and assignments as pandas DataFrames."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from ..models import Article, ClusteringResult, StoryCluster
+
+if TYPE_CHECKING:
+    import pandas as pd
+from ._common import _require_pandas
+from ._writers import _check_aligned
+
+
+def result_to_dataframe(
+    result: ClusteringResult, articles: Sequence[Article] | None = None
+) -> pd.DataFrame:
+    """One row per article, in input order, with its event.
+
+    Columns: ``article_id``, ``story_id``, ``story_label``, ``similarity``,
+    ``is_representative``, ``duplicate_of``; with ``articles`` (the inputs, in the same order)
+    also ``title``, ``source``, ``url`` and ``published_at`` (UTC timestamps).
+    """
+    pd = _require_pandas("result_to_dataframe")
+    if articles is not None:
+        _check_aligned(result, articles)
+    members = {m.article_id: m for cluster in result.clusters for m in cluster.members}
+    rows = []
+    for article_id, label in zip(result.article_ids, result.labels, strict=True):
+        member = members.get(article_id)
+        rows.append(
+            {
+                "article_id": article_id,
+                "story_id": result.clusters[label].id,
+                "story_label": label,
+                "similarity": None if member is None else member.similarity,
+                "is_representative": False if member is None else member.is_representative,
+                "duplicate_of": None if member is None else member.duplicate_of,
+            }
+        )
+    columns = [
+        "article_id",
+        "story_id",
+        "story_label",
+        "similarity",
+        "is_representative",
+        "duplicate_of",
+    ]
+    frame = pd.DataFrame(rows, columns=columns)
+    frame["similarity"] = frame["similarity"].astype("float64")
+    if articles is not None:
+        frame["title"] = [a.title for a in articles]
+        frame["source"] = [a.source for a in articles]
+        frame["url"] = [a.url for a in articles]
+        frame["published_at"] = _timestamps(pd, [a.published_at for a in articles])
+    return frame
+
+
+def clusters_to_dataframe(clusters: Iterable[StoryCluster]) -> pd.DataFrame:
+    """One row per event.
+
+    Columns: ``story_id``, ``size``, ``label``, ``keywords`` (joined with ``", "``),
+    ``first_published``, ``last_published`` (UTC timestamps), ``n_sources``,
+    ``representative_id``, ``representative_title``. ``clusters`` may be a
+    :class:`ClusteringResult`.
+    """
+    pd = _require_pandas("clusters_to_dataframe")
+    clusters = list(clusters)
+    frame = pd.DataFrame(
+        {
+            "story_id": [c.id for c in clusters],
+            "size": pd.Series([c.size for c in clusters], dtype="int64"),
+            "label": [c.label for c in clusters],
+            "keywords": [", ".join(c.keywords) for c in clusters],
+            "first_published": _timestamps(pd, [c.first_published for c in clusters]),
+            "last_published": _timestamps(pd, [c.last_published for c in clusters]),
+            "n_sources": pd.Series([len(set(c.sources)) for c in clusters], dtype="int64"),
+            "representative_id": [c.representative.id for c in clusters],
+            "representative_title": [c.representative.title for c in clusters],
+        }
+    )
+    return frame
+
+
+def _timestamps(pd: Any, values: list[datetime | None]) -> Any:
+    """Timezone-aware datetimes as a UTC datetime column (``NaT`` for ``None``)."""
+    try:
+        return pd.to_datetime(pd.Series(values, dtype="object"), utc=True)
+    except (ValueError, OverflowError):  # outside the range pandas can hold
+        return pd.Series(values, dtype="object")
