@@ -119,7 +119,8 @@ def main() -> int:
     result = dump()
     Path(args.out).write_text(json.dumps(result, sort_keys=True))
     if args.compare:
-        return 0 if compare(json.loads(Path(args.compare).read_text()), result) else 1
+        now = json.loads(json.dumps(result, sort_keys=True))
+        return 0 if compare(json.loads(Path(args.compare).read_text()), now) else 1
     return 0
 
 
