@@ -80,7 +80,7 @@ def run_one(size: int, method: str = "storycluster") -> dict[str, float]:
         labels = HDBSCAN(min_cluster_size=5, copy=True).fit_predict(vectors)
         events = int(labels.max() + 1 + (labels < 0).sum())  # noise as singletons
     else:
-        events = len(sc.StoryClusterer().fit(articles, embeddings=vectors).clusters_)
+        events = len(sc.StoryClusterer().fit(articles, embeddings=vectors).events_)
     elapsed = time.perf_counter() - started
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {"size": size, "seconds": elapsed, "peak_mb": peak_mb, "events": events}

@@ -4,7 +4,7 @@ Clusters ``data/sample/articles.jsonl`` with the default model and writes to ``d
 
 * ``timeline.png``, ``sizes.png``, ``map.png``: the three plots of :mod:`storycluster.viz.plots`;
 * ``cluster_html.html``: :func:`storycluster.viz.html.result_html` and the largest event's
-  :func:`storycluster.viz.html.cluster_html`, as one page;
+  :func:`storycluster.viz.html.event_html`, as one page;
 * ``cluster_html.png``: a headless Chromium screenshot of that page, when ``/usr/bin/chromium``
   (or ``$CHROMIUM``) exists.
 
@@ -30,7 +30,7 @@ matplotlib.use("Agg")  # a script that only writes files: no window
 import matplotlib.pyplot as plt
 
 import storycluster as sc
-from storycluster.viz.html import cluster_html, result_html
+from storycluster.viz.html import event_html, result_html
 from storycluster.viz.plots import article_map, size_distribution, timeline
 
 REPO = Path(__file__).resolve().parents[1]
@@ -102,8 +102,8 @@ def main(argv: list[str] | None = None) -> int:
 
     html_path = out / "cluster_html.html"
     # The card shows off best on an event with dates and sources; the sample has a few.
-    shown = next((c for c in result.clusters if c.sources and c.size > 1), result.clusters[0])
-    body = result_html(result, max_clusters=6) + "\n" + cluster_html(shown)
+    shown = next((c for c in result.events if c.sources and c.size > 1), result.events[0])
+    body = result_html(result, max_events=6) + "\n" + event_html(shown)
     html_path.write_text(_page(body), encoding="utf-8")
     print(f"wrote {html_path}")
     png_path = out / "cluster_html.png"

@@ -9,7 +9,7 @@
 ... ]
 >>> vectors = np.array([[1.0, 0.1, 0.0], [0.9, 0.2, 0.0], [0.0, 0.1, 1.0]])  # your own embeddings
 >>> model = sc.StoryClusterer().fit(articles, embeddings=vectors)
->>> [event.size for event in model.clusters_]
+>>> [event.size for event in model.events_]
 [2, 1]
 >>> model.labels_.tolist()
 [0, 0, 1]
@@ -26,13 +26,13 @@ from .io import (
     ArticleValidationError,
     articles_from_dataframe,
     articles_from_records,
-    clusters_to_dataframe,
+    events_to_dataframe,
     read_jsonl,
     result_to_dataframe,
     write_assignments_jsonl,
-    write_clusters_jsonl,
+    write_events_jsonl,
 )
-from .models import Article, ClusteringResult, ClusterMember, StoryCluster
+from .models import Article, ClusteringResult, Event, EventMember
 from .stream._clusterer import Assignment, Merge, StreamClusterer, StreamUpdate
 from .stream._persistence import StateError
 
@@ -46,24 +46,35 @@ __all__ = [
     "ArticleValidationError",
     "Assignment",
     "CachedEmbedder",
-    "ClusterMember",
     "ClusteringResult",
     "Embedder",
     "EvaluationReport",
+    "Event",
+    "EventMember",
     "Merge",
     "SentenceTransformerEmbedder",
     "StateError",
-    "StoryCluster",
     "StoryClusterer",
     "StreamClusterer",
     "StreamUpdate",
     "__version__",
     "articles_from_dataframe",
     "articles_from_records",
-    "clusters_to_dataframe",
     "evaluate",
+    "events_to_dataframe",
     "read_jsonl",
     "result_to_dataframe",
     "write_assignments_jsonl",
-    "write_clusters_jsonl",
+    "write_events_jsonl",
 ]
+
+#: 0.1 names, answered with a ``DeprecationWarning`` until 0.3.
+__getattr__ = _compat.renamed(
+    __name__,
+    {
+        "ClusterMember": "EventMember",
+        "StoryCluster": "Event",
+        "clusters_to_dataframe": "events_to_dataframe",
+        "write_clusters_jsonl": "write_events_jsonl",
+    },
+)

@@ -18,7 +18,7 @@ import warnings
 from types import ModuleType
 from typing import Any
 
-__all__ = ["MOVED", "install"]
+__all__ = ["MOVED", "install", "renamed"]
 
 #: Old module path -> new module path.
 MOVED: dict[str, str] = {
@@ -81,3 +81,22 @@ def install() -> None:
     """Answer the old module paths (idempotent)."""
     if not any(isinstance(finder, _MovedFinder) for finder in sys.meta_path):
         sys.meta_path.append(_MovedFinder())
+
+
+def renamed(module: str, names: dict[str, str]) -> Any:
+    """A module ``__getattr__`` that answers the 0.1 names in ``names`` (old -> new) with a
+    ``DeprecationWarning`` and the object now called ``new`` in ``module``."""
+
+    def __getattr__(name: str) -> Any:
+        new = names.get(name)
+        if new is None:
+            raise AttributeError(f"module {module!r} has no attribute {name!r}")
+        warnings.warn(
+            f"{module}.{name} is deprecated since storycluster 0.2 and will be removed in 0.3; "
+            f"use {new}",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return getattr(sys.modules[module], new)
+
+    return __getattr__

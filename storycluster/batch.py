@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import numbers
 import os
+import warnings
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
@@ -15,7 +16,7 @@ from ._features.embedding import DEFAULT_MODEL, Embedder
 from ._features.features import ArticleFeatures, build_features
 from ._features.vectors import check_embeddings, make_embedder
 from ._grouping.linkage import average_linkage_labels, canonical_labels, sparse_average_linkage
-from ._grouping.representatives import build_clusters
+from ._grouping.representatives import build_events
 from ._scoring.neighbors import candidate_pairs
 from ._scoring.similarity import (
     DEFAULT_SHORT_DENSE_WEIGHT,
@@ -37,7 +38,7 @@ from ._text.fields import body_text, embedding_text, lexical_text
 from ._text.language import detect_languages
 from ._text.preparation import prepare_article, prepare_articles
 from .io import as_articles
-from .models import Article, ClusteringResult, StoryCluster
+from .models import Article, ClusteringResult, Event
 
 __all__ = ["StoryClusterer"]
 
@@ -107,7 +108,7 @@ class StoryClusterer:
         Keywords kept per event.
     dedup_threshold:
         Estimated Jaccard similarity of the bodies' word 5-shingles above which a member is a
-        near-copy (``ClusterMember.duplicate_of``) of an earlier member of its event, as wire
+        near-copy (``EventMember.duplicate_of``) of an earlier member of its event, as wire
         copies syndicated by many outlets are; ``None`` turns the check off. Copies stay in
         their event; they are never its representative.
     detect_language:
@@ -120,11 +121,11 @@ class StoryClusterer:
     Attributes
     ----------
     labels_ : ndarray of shape (n_articles,)
-        Index into ``clusters_`` of each article's event, in input order.
-    clusters_ : list of StoryCluster
+        Index into ``events_`` of each article's event, in input order.
+    events_ : list of Event
         Events, largest first (ties: smallest member id first).
     result_ : ClusteringResult
-        ``clusters_`` and ``labels_`` together, with the article ids.
+        ``events_`` and ``labels_`` together, with the article ids.
     threshold_ : float
         The threshold used, after the adjustment for text length.
     weights_ : SimilarityWeights
@@ -140,7 +141,7 @@ class StoryClusterer:
     >>> import storycluster as sc
     >>> articles = sc.read_jsonl("data/sample/articles.jsonl")  # doctest: +SKIP
     >>> model = sc.StoryClusterer().fit(articles)  # doctest: +SKIP
-    >>> model.clusters_[0].label  # doctest: +SKIP
+    >>> model.events_[0].label  # doctest: +SKIP
     """
 
     def __init__(
@@ -340,7 +341,7 @@ class StoryClusterer:
             scoring = {"centrality": centrality}
         labels = canonical_labels(raw_labels, [a.id for a in items])
         duplicate_of = self._duplicates(prepared)
-        clusters = build_clusters(
+        events = build_events(
             items,
             labels,
             features,
@@ -351,13 +352,13 @@ class StoryClusterer:
         self.threshold_ = threshold
         self.weights_ = weights
         self.labels_ = labels
-        self.clusters_ = clusters
+        self.events_ = events
         self.result_ = ClusteringResult(
-            clusters=clusters, article_ids=[a.id for a in items], labels=labels.tolist()
+            events=events, article_ids=[a.id for a in items], labels=labels.tolist()
         )
         self.embeddings_ = dense
         self.cleaned_texts_ = [article.text or "" for article in prepared]
-        logger.info("clustered %d articles into %d events", len(items), len(clusters))
+        logger.info("clustered %d articles into %d events", len(items), len(events))
         return self
 
     def fit_predict(self, articles: Any, *, embeddings: np.ndarray | None = None) -> np.ndarray:
@@ -451,9 +452,14 @@ class StoryClusterer:
         return result
 
     @property
-    def events_(self) -> list[StoryCluster]:
-        """Alias of ``clusters_``."""
-        return self.clusters_
+    def clusters_(self) -> list[Event]:
+        """Deprecated alias of ``events_``."""
+        warnings.warn(
+            "StoryClusterer.clusters_ is deprecated since storycluster 0.2; use events_",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return self.events_
 
 
 _PARAM_NAMES = (

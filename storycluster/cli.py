@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .models import Article, StoryCluster
+from .models import Article, Event
 
 if TYPE_CHECKING:
     from .batch import StoryClusterer
@@ -51,33 +51,31 @@ def _shorten(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def format_events(clusters: Sequence[StoryCluster], top: int) -> str:
+def format_events(events: Sequence[Event], top: int) -> str:
     """A plain-text table of the ``top`` largest events."""
     lines = [f"{'size':>4}  {'event id':<19}  {'dates':<23}  label / keywords"]
-    for cluster in clusters[:top]:
+    for event in events[:top]:
         dates = ""
-        if cluster.first_published and cluster.last_published:
-            first, last = cluster.first_published.date(), cluster.last_published.date()
+        if event.first_published and event.last_published:
+            first, last = event.first_published.date(), event.last_published.date()
             dates = str(first) if first == last else f"{first}..{last}"
-        lines.append(
-            f"{cluster.size:>4}  {cluster.id:<19}  {dates:<23}  {_shorten(cluster.label, 70)}"
-        )
-        if cluster.keywords:
-            lines.append(f"{'':>4}  {'':<19}  {'':<23}  [{', '.join(cluster.keywords[:6])}]")
-    singletons = sum(1 for cluster in clusters if cluster.size == 1)
-    lines.append(f"{len(clusters)} events ({singletons} of a single article)")
+        lines.append(f"{event.size:>4}  {event.id:<19}  {dates:<23}  {_shorten(event.label, 70)}")
+        if event.keywords:
+            lines.append(f"{'':>4}  {'':<19}  {'':<23}  [{', '.join(event.keywords[:6])}]")
+    singletons = sum(1 for event in events if event.size == 1)
+    lines.append(f"{len(events)} events ({singletons} of a single article)")
     return "\n".join(lines)
 
 
 def _cmd_cluster(args: argparse.Namespace) -> int:
-    from .io import read_jsonl, write_assignments_jsonl, write_clusters_jsonl
+    from .io import read_jsonl, write_assignments_jsonl, write_events_jsonl
 
     articles = read_jsonl(args.input)
     started = time.perf_counter()
     model = _clusterer(args).fit(articles)
     elapsed = time.perf_counter() - started
-    print(f"{len(articles)} articles -> {len(model.clusters_)} events in {elapsed:.1f} s")
-    print(format_events(model.clusters_, args.top))
+    print(f"{len(articles)} articles -> {len(model.events_)} events in {elapsed:.1f} s")
+    print(format_events(model.events_, args.top))
     for target in (args.output, args.events):
         if target:  # a CLI user expects -o out/x.jsonl to create out/
             Path(target).parent.mkdir(parents=True, exist_ok=True)
@@ -85,7 +83,7 @@ def _cmd_cluster(args: argparse.Namespace) -> int:
         write_assignments_jsonl(model.result_, articles, args.output)
         print(f"wrote one line per article to {args.output}")
     if args.events:
-        write_clusters_jsonl(model.clusters_, args.events)
+        write_events_jsonl(model.events_, args.events)
         print(f"wrote one line per event to {args.events}")
     return 0
 

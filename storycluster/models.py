@@ -5,13 +5,16 @@ Pydantic objects live at the edges only; the clustering itself works on numpy ar
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator, Sequence
 from datetime import date, datetime, timezone
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-__all__ = ["Article", "ClusterMember", "ClusteringResult", "StoryCluster"]
+from ._compat import renamed
+
+__all__ = ["Article", "ClusteringResult", "Event", "EventMember"]
 
 #: Longest id accepted, in characters. Ids are keys in outputs and state files, not payloads.
 MAX_ID_CHARS = 1_000
@@ -98,7 +101,7 @@ class Article(BaseModel):
         return f"{title}\n\n{text}"
 
 
-class ClusterMember(BaseModel):
+class EventMember(BaseModel):
     """One article's place in an event."""
 
     model_config = ConfigDict(frozen=True)
@@ -115,7 +118,7 @@ class ClusterMember(BaseModel):
     )
 
 
-class StoryCluster(BaseModel):
+class Event(BaseModel):
     """One event: the articles that report the same real-world happening."""
 
     model_config = ConfigDict(frozen=True)
@@ -123,7 +126,7 @@ class StoryCluster(BaseModel):
     id: str = Field(description="Stable id derived from the member ids: same members, same id.")
     size: int = Field(ge=1)
     representative: Article
-    members: list[ClusterMember]
+    members: list[EventMember]
     first_published: datetime | None = None
     last_published: datetime | None = None
     sources: list[str] = Field(default_factory=list)
@@ -131,7 +134,7 @@ class StoryCluster(BaseModel):
     label: str = ""
 
     @model_validator(mode="after")
-    def _size_matches(self) -> StoryCluster:
+    def _size_matches(self) -> Event:
         if self.size != len(self.members):
             raise ValueError(f"size {self.size} != number of members {len(self.members)}")
         return self
@@ -146,12 +149,12 @@ class StoryCluster(BaseModel):
         if self.first_published is not None and self.last_published is not None:
             first, last = self.first_published.date(), self.last_published.date()
             span = f", {first}" if first == last else f", {first}..{last}"
-        return f"StoryCluster(id={self.id!r}, size={self.size}{span}, label={self.label!r})"
+        return f"Event(id={self.id!r}, size={self.size}{span}, label={self.label!r})"
 
     def _repr_html_(self) -> str:
-        from .viz.html import cluster_html
+        from .viz.html import event_html
 
-        return cluster_html(self)
+        return event_html(self)
 
 
 class ClusteringResult(BaseModel):
@@ -159,9 +162,32 @@ class ClusteringResult(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    clusters: list[StoryCluster]
+    events: list[Event]
     article_ids: list[str]
-    labels: list[int] = Field(description="Index into ``clusters`` for each article, input order.")
+    labels: list[int] = Field(description="Index into ``events`` for each article, input order.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _renamed_clusters(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "clusters" in data and "events" not in data:
+            warnings.warn(
+                "ClusteringResult(clusters=...) is deprecated since storycluster 0.2; "
+                "use ClusteringResult(events=...)",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+            data = {("events" if key == "clusters" else key): value for key, value in data.items()}
+        return data
+
+    @property
+    def clusters(self) -> list[Event]:
+        """Deprecated alias of :attr:`events`."""
+        warnings.warn(
+            "ClusteringResult.clusters is deprecated since storycluster 0.2; use .events",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return self.events
 
     @model_validator(mode="after")
     def _lengths_match(self) -> ClusteringResult:
@@ -170,24 +196,24 @@ class ClusteringResult(BaseModel):
         return self
 
     def __len__(self) -> int:
-        return len(self.clusters)
+        return len(self.events)
 
-    def __iter__(self) -> Iterator[StoryCluster]:  # type: ignore[override]
-        return iter(self.clusters)
+    def __iter__(self) -> Iterator[Event]:  # type: ignore[override]
+        return iter(self.events)
 
-    def __getitem__(self, index: int) -> StoryCluster:
-        return self.clusters[index]
+    def __getitem__(self, index: int) -> Event:
+        return self.events[index]
 
-    def event_of(self, article_id: str) -> StoryCluster:
+    def event_of(self, article_id: str) -> Event:
         """The event an article belongs to; ``KeyError`` for an unknown id."""
         try:
             position = self.article_ids.index(article_id)
         except ValueError:
             raise KeyError(f"no article with id {article_id!r} in this result") from None
-        return self.clusters[self.labels[position]]
+        return self.events[self.labels[position]]
 
     def __repr__(self) -> str:
-        sizes = [cluster.size for cluster in self.clusters]
+        sizes = [event.size for event in self.events]
         singletons = sum(1 for size in sizes if size == 1)
         return (
             f"ClusteringResult({len(self.article_ids)} articles, {len(sizes)} events, "
@@ -205,3 +231,7 @@ class ClusteringResult(BaseModel):
         from .viz.html import result_html
 
         return result_html(self)
+
+
+#: 0.1 names, answered with a ``DeprecationWarning`` until 0.3.
+__getattr__ = renamed(__name__, {"ClusterMember": "EventMember", "StoryCluster": "Event"})

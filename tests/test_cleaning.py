@@ -425,7 +425,7 @@ def test_fast_paths_match_what_they_replace() -> None:
     """Each shortcut gives what the plain expression it stands for gives."""
     import re
 
-    from storycluster import cleaning as c
+    from storycluster._text import cleaning as c
 
     old_last_stop = re.compile(rf"[.!?][{c._CLOSERS}]*\s+(?=\S)")
     for line in _sample_lines():

@@ -44,10 +44,10 @@ def test_cluster_writes_assignments_and_events(tmp_path, capsys, no_real_model):
     assert "events (" in stdout
     rows = _jsonl(out)
     assert [row["id"] for row in rows] == _sample_ids()
-    assert all(row["story_id"].startswith("ev_") for row in rows)
+    assert all(row["event_id"].startswith("ev_") for row in rows)
     clusters = _jsonl(events)
     assert sum(len(c.get("members", [])) or c["size"] for c in clusters) == len(rows)
-    assert {row["story_id"] for row in rows} == {c["id"] for c in clusters}
+    assert {row["event_id"] for row in rows} == {c["id"] for c in clusters}
     assert f"wrote one line per event to {events}" in stdout
 
 

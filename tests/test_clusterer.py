@@ -46,25 +46,25 @@ def test_labels_follow_input_order_and_index_clusters(fitted, event_records):
     assert np.issubdtype(fitted.labels_.dtype, np.integer)
     assert fitted.result_.article_ids == ids
     assert fitted.result_.labels == fitted.labels_.tolist()
-    assert set(fitted.labels_.tolist()) == set(range(len(fitted.clusters_)))
+    assert set(fitted.labels_.tolist()) == set(range(len(fitted.events_)))
     for position, label in enumerate(fitted.labels_):
-        assert ids[position] in fitted.clusters_[label].article_ids
+        assert ids[position] in fitted.events_[label].article_ids
 
 
 def test_clusters_largest_first_and_partition_the_input(fitted, event_records):
-    sizes = [c.size for c in fitted.clusters_]
+    sizes = [c.size for c in fitted.events_]
     assert sizes == sorted(sizes, reverse=True)
     assert sum(sizes) == len(event_records)
-    every = [i for c in fitted.clusters_ for i in c.article_ids]
+    every = [i for c in fitted.events_ for i in c.article_ids]
     assert sorted(every) == sorted(r["id"] for r in event_records)
     assert len(set(every)) == len(every)
-    assert fitted.events_ is fitted.clusters_
-    assert fitted.result_.clusters == fitted.clusters_
+    assert fitted.events_ is fitted.events_
+    assert fitted.result_.events == fitted.events_
 
 
 def test_ties_in_size_are_ordered_by_smallest_member_id(fitted):
     by_size: dict[int, list[str]] = {}
-    for cluster in fitted.clusters_:
+    for cluster in fitted.events_:
         by_size.setdefault(cluster.size, []).append(min(cluster.article_ids))
     for smallest_ids in by_size.values():
         assert smallest_ids == sorted(smallest_ids)
@@ -78,15 +78,15 @@ def test_fit_predict_returns_labels(event_records, event_vectors, fitted):
 def test_fit_is_deterministic(event_records, event_vectors, fitted):
     again = _fit(event_records, event_vectors)
     np.testing.assert_array_equal(again.labels_, fitted.labels_)
-    assert [c.id for c in again.clusters_] == [c.id for c in fitted.clusters_]
-    assert again.clusters_ == fitted.clusters_
+    assert [c.id for c in again.events_] == [c.id for c in fitted.events_]
+    assert again.events_ == fitted.events_
 
 
 def test_fit_is_deterministic_with_an_embedder(event_records, fake_embedder):
     first = StoryClusterer(model=fake_embedder).fit(event_records)
     second = StoryClusterer(model=fake_embedder).fit(event_records)
     np.testing.assert_array_equal(first.labels_, second.labels_)
-    assert first.clusters_ == second.clusters_
+    assert first.events_ == second.events_
     assert first.embeddings_.shape[0] == len(event_records)
 
 
@@ -94,9 +94,9 @@ def test_fit_is_deterministic_with_an_embedder(event_records, fake_embedder):
 def test_permuted_input_gives_the_same_events(event_records, event_vectors, fitted, seed):
     order = np.random.default_rng(seed).permutation(len(event_records))
     shuffled = _fit([event_records[i] for i in order], event_vectors[order])
-    assert [c.id for c in shuffled.clusters_] == [c.id for c in fitted.clusters_]
-    assert [c.representative.id for c in shuffled.clusters_] == [
-        c.representative.id for c in fitted.clusters_
+    assert [c.id for c in shuffled.events_] == [c.id for c in fitted.events_]
+    assert [c.representative.id for c in shuffled.events_] == [
+        c.representative.id for c in fitted.events_
     ]
     np.testing.assert_array_equal(shuffled.labels_, fitted.labels_[order])
 
@@ -109,16 +109,16 @@ def test_unrelated_article_is_a_singleton(fitted):
 
 
 def test_cluster_ids_are_stable_ids_of_their_members(fitted):
-    from storycluster._grouping.representatives import story_id
+    from storycluster._grouping.representatives import members_event_id
 
-    for cluster in fitted.clusters_:
-        assert cluster.id == story_id(cluster.article_ids)
+    for cluster in fitted.events_:
+        assert cluster.id == members_event_id(cluster.article_ids)
         assert cluster.id.startswith("ev_")
-    assert len({c.id for c in fitted.clusters_}) == len(fitted.clusters_)
+    assert len({c.id for c in fitted.events_}) == len(fitted.events_)
 
 
 def test_representative_is_a_member_flagged_once_and_listed_first(fitted):
-    for cluster in fitted.clusters_:
+    for cluster in fitted.events_:
         flagged = [m for m in cluster.members if m.is_representative]
         assert len(flagged) == 1
         assert cluster.members[0] is flagged[0]
@@ -128,13 +128,13 @@ def test_representative_is_a_member_flagged_once_and_listed_first(fitted):
 
 
 def test_member_similarities_are_cosines(fitted):
-    for cluster in fitted.clusters_:
+    for cluster in fitted.events_:
         for member in cluster.members:
             assert -1.0 - 1e-6 <= member.similarity <= 1.0 + 1e-6
 
 
 def test_keywords_present_and_free_of_stop_words(fitted):
-    for cluster in fitted.clusters_:
+    for cluster in fitted.events_:
         if cluster.size > 1:
             assert cluster.keywords
         assert len(cluster.keywords) <= 8
@@ -145,12 +145,12 @@ def test_keywords_present_and_free_of_stop_words(fitted):
 
 def test_n_keywords_limits_keywords(event_records, event_vectors):
     model = _fit(event_records, event_vectors, n_keywords=2)
-    assert all(len(c.keywords) <= 2 for c in model.clusters_)
+    assert all(len(c.keywords) <= 2 for c in model.events_)
 
 
 def test_dates_and_sources(fitted, event_records):
     by_id = {a.id: a for a in sc.articles_from_records(event_records)}
-    for cluster in fitted.clusters_:
+    for cluster in fitted.events_:
         dates = [by_id[i].published_at for i in cluster.article_ids]
         assert cluster.first_published == min(dates)
         assert cluster.last_published == max(dates)
@@ -165,7 +165,7 @@ def test_dates_and_sources(fitted, event_records):
 def test_undated_articles_have_no_span(event_records, event_vectors):
     undated = [{k: v for k, v in r.items() if k != "published_at"} for r in event_records]
     model = _fit(undated, event_vectors)
-    assert all(c.first_published is None and c.last_published is None for c in model.clusters_)
+    assert all(c.first_published is None and c.last_published is None for c in model.events_)
     assert sc.evaluate(model.labels_, [r["metadata"]["event_id"] for r in undated]).bcubed_f1 == 1
 
 
@@ -174,7 +174,7 @@ def test_article_objects_are_returned_unchanged(event_records, event_vectors):
     model = _fit(articles, event_vectors)
     # Fields are kept as given; only a missing ``language`` may be filled in by detection.
     given = {a.id: a.model_dump(exclude={"language"}) for a in articles}
-    for cluster in model.clusters_:
+    for cluster in model.events_:
         rep = cluster.representative
         assert rep.model_dump(exclude={"language"}) == given[rep.id]
 
@@ -194,9 +194,9 @@ def test_one_article():
         [{"id": "only", "title": "A lone report"}], embeddings=np.ones((1, 4))
     )
     assert model.labels_.tolist() == [0]
-    assert len(model.clusters_) == 1
-    assert model.clusters_[0].representative.id == "only"
-    assert model.clusters_[0].members[0].is_representative
+    assert len(model.events_) == 1
+    assert model.events_[0].representative.id == "only"
+    assert model.events_[0].members[0].is_representative
 
 
 def test_two_articles_same_and_different(event_records, event_vectors):
@@ -204,7 +204,7 @@ def test_two_articles_same_and_different(event_records, event_vectors):
     assert same.labels_.tolist() == [0, 0]
     apart = _fit([event_records[0], event_records[-1]], event_vectors[[0, -1]])
     assert sorted(apart.labels_.tolist()) == [0, 1]
-    assert [c.size for c in apart.clusters_] == [1, 1]
+    assert [c.size for c in apart.events_] == [1, 1]
 
 
 def test_text_only_and_title_only_articles(fake_embedder):
@@ -213,14 +213,14 @@ def test_text_only_and_title_only_articles(fake_embedder):
         {"id": "x", "text": "Venice flood: the tide peaked at 187 cm, flooding St Mark's Square."},
     ]
     model = StoryClusterer(model=fake_embedder).fit(records)
-    assert sum(c.size for c in model.clusters_) == 2
-    assert all(c.label for c in model.clusters_)
+    assert sum(c.size for c in model.events_) == 2
+    assert all(c.label for c in model.events_)
 
 
 def test_whitespace_title_with_text():
     article = Article(id="w", title="   ", text="Venice floods as the tide peaks.")
     model = StoryClusterer().fit([article], embeddings=np.ones((1, 4)))
-    assert model.clusters_[0].label == "Venice floods as the tide peaks."
+    assert model.events_[0].label == "Venice floods as the tide peaks."
 
 
 # -- cleaning and long texts ----------------------------------------------------------------
@@ -249,7 +249,7 @@ def test_clean_strips_debris_from_cleaned_texts(clean, fake_embedder):
         assert cleaned == _DEBRIS
     # The result keeps the article as given, debris included.
     assert model.result_.event_of("a").representative.text in (_DEBRIS, records[1]["text"])
-    texts = {m.article_id for c in model.clusters_ for m in c.members}
+    texts = {m.article_id for c in model.events_ for m in c.members}
     assert texts == {"a", "b"}
     assert len(model.cleaned_texts_) == 2
 
@@ -395,13 +395,13 @@ def test_zero_weights_allowed_if_one_is_positive(event_records, event_vectors, e
 def test_numpy_scalar_params_accepted(event_records, event_vectors):
     model = StoryClusterer(threshold=np.float32(4.0), n_keywords=np.int64(5))
     model.fit(event_records, embeddings=event_vectors)
-    assert len(model.clusters_) == 5
+    assert len(model.events_) == 5
 
 
 def test_max_articles(event_records, event_vectors):
     with pytest.raises(ValueError, match="max_articles=5"):
         _fit(event_records, event_vectors, max_articles=5)
-    assert len(_fit(event_records, event_vectors, max_articles=14).clusters_) == 5
+    assert len(_fit(event_records, event_vectors, max_articles=14).events_) == 5
 
 
 def test_model_of_wrong_type(event_records):
@@ -493,7 +493,7 @@ def test_reference_rows_shape_weights_but_are_not_clustered(event_records, event
         reference_embeddings=reference_vectors,
     )
     assert len(model.labels_) == len(event_records)
-    members = {m.article_id for cluster in model.clusters_ for m in cluster.members}
+    members = {m.article_id for cluster in model.events_ for m in cluster.members}
     assert members == {r["id"] for r in event_records}
 
 
@@ -517,7 +517,7 @@ def test_reference_copies_of_the_articles_change_nothing(event_records, event_ve
         reference_embeddings=event_vectors,
     )
     assert model.labels_.tolist() == plain.labels_.tolist()
-    assert [c.keywords for c in model.clusters_] == [c.keywords for c in plain.clusters_]
+    assert [c.keywords for c in model.events_] == [c.keywords for c in plain.events_]
 
 
 def test_reference_needs_its_embeddings_when_embeddings_are_given(event_records, event_vectors):

@@ -6,8 +6,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from storycluster.models import Article, ClusteringResult, ClusterMember, StoryCluster
-from storycluster.viz.html import cluster_html, result_html
+from storycluster.models import Article, ClusteringResult, Event, EventMember
+from storycluster.viz.html import event_html, result_html
 
 
 def _cluster(
@@ -17,9 +17,9 @@ def _cluster(
     keywords: tuple[str, ...] = ("quake", "sumatra"),
     sources: tuple[str, ...] = ("Reuters", "BBC"),
     url: str | None = None,
-) -> StoryCluster:
+) -> Event:
     members = [
-        ClusterMember(
+        EventMember(
             article_id=f"{event}{i}",
             title=title,
             source=sources[i % len(sources)] if sources else None,
@@ -32,7 +32,7 @@ def _cluster(
     ]
     rep = Article(id=f"{event}0", title=titles[0], published_at="2009-09-30")
     dates = [m.published_at for m in members]
-    return StoryCluster(
+    return Event(
         id=f"ev_{event}",
         size=len(members),
         representative=rep,
@@ -45,17 +45,17 @@ def _cluster(
     )
 
 
-def _result(clusters: list[StoryCluster]) -> ClusteringResult:
+def _result(clusters: list[Event]) -> ClusteringResult:
     ids, labels = [], []
     for index, cluster in enumerate(clusters):
         ids += cluster.article_ids
         labels += [index] * cluster.size
-    return ClusteringResult(clusters=clusters, article_ids=ids, labels=labels)
+    return ClusteringResult(events=clusters, article_ids=ids, labels=labels)
 
 
-def test_cluster_html_shows_title_size_span_sources_keywords_members() -> None:
+def test_event_html_shows_title_size_span_sources_keywords_members() -> None:
     cluster = _cluster(["Quake hits Sumatra", "Padang quake toll rises", "Aid reaches Padang"])
-    page = cluster_html(cluster)
+    page = event_html(cluster)
     assert "Quake hits Sumatra" in page
     assert "3 articles" in page
     assert "2009-09-30 \u2013 2009-10-01 (1 day)" in page
@@ -65,13 +65,13 @@ def test_cluster_html_shows_title_size_span_sources_keywords_members() -> None:
     assert "<script" not in page and "<style" not in page
 
 
-def test_cluster_html_limits_members() -> None:
+def test_event_html_limits_members() -> None:
     cluster = _cluster([f"Title number {i}" for i in range(8)])
-    page = cluster_html(cluster, max_members=2)
+    page = event_html(cluster, max_members=2)
     assert "Title number 1" in page
     assert "Title number 2" not in page
     assert "and 6 more" in page
-    assert "and" not in cluster_html(cluster, max_members=8).split("Title number 7")[1]
+    assert "and" not in event_html(cluster, max_members=8).split("Title number 7")[1]
 
 
 def test_malicious_input_is_escaped() -> None:
@@ -82,20 +82,20 @@ def test_malicious_input_is_escaped() -> None:
         sources=("A&B <i>News</i>",),
         url='javascript:alert("x")',
     )
-    for page in (cluster_html(cluster), result_html(_result([cluster]))):
+    for page in (event_html(cluster), result_html(_result([cluster]))):
         assert "<script>" not in page
         assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in page
         assert "<b>kw</b>" not in page and "<i>News</i>" not in page
         assert "A&amp;B &lt;i&gt;News&lt;/i&gt;" in page
         assert "javascript:" not in page
-    assert "<img" not in cluster_html(cluster)
-    assert "&lt;img src=x onerror=alert(1)&gt;" in cluster_html(cluster)
-    assert "&lt;b&gt;kw&lt;/b&gt;" in cluster_html(cluster)
+    assert "<img" not in event_html(cluster)
+    assert "&lt;img src=x onerror=alert(1)&gt;" in event_html(cluster)
+    assert "&lt;b&gt;kw&lt;/b&gt;" in event_html(cluster)
 
 
 def test_http_urls_become_links() -> None:
     cluster = _cluster(["Quake", "Toll rises"], url="https://example.org/a?x=1&y=2")
-    assert 'href="https://example.org/a?x=1&amp;y=2"' in cluster_html(cluster)
+    assert 'href="https://example.org/a?x=1&amp;y=2"' in event_html(cluster)
 
 
 def test_result_html_summary_and_largest_events() -> None:
@@ -109,25 +109,25 @@ def test_result_html_summary_and_largest_events() -> None:
     assert "<b>3</b> events" in page
     assert "<b>1</b> singletons" in page
     assert page.index("Big event") < page.index("Middle event") < page.index("Lonely story")
-    small = result_html(_result(clusters), max_clusters=2)
+    small = result_html(_result(clusters), max_events=2)
     assert "Lonely story" not in small
     assert "showing the 2 largest of 3 events" in small
 
 
 def test_result_html_empty_and_bad_input() -> None:
-    page = result_html(ClusteringResult(clusters=[], article_ids=[], labels=[]))
+    page = result_html(ClusteringResult(events=[], article_ids=[], labels=[]))
     assert "<b>0</b> events" in page and "<table" not in page
     with pytest.raises(TypeError):
         result_html([])  # type: ignore[arg-type]
     with pytest.raises(TypeError):
-        cluster_html("not a cluster")  # type: ignore[arg-type]
+        event_html("not a cluster")  # type: ignore[arg-type]
     with pytest.raises(ValueError):
-        cluster_html(_cluster(["x"]), max_members=-1)
+        event_html(_cluster(["x"]), max_members=-1)
 
 
 def test_undated_cluster() -> None:
     rep = Article(id="x", text="Only a body, no title")
-    member = ClusterMember(article_id="x", similarity=1.0, is_representative=True)
-    cluster = StoryCluster(id="ev_x", size=1, representative=rep, members=[member])
-    page = cluster_html(cluster)
+    member = EventMember(article_id="x", similarity=1.0, is_representative=True)
+    cluster = Event(id="ev_x", size=1, representative=rep, members=[member])
+    page = event_html(cluster)
     assert "no dates" in page and "1 article<" in page and "no sources" in page

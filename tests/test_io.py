@@ -18,13 +18,13 @@ from storycluster.io import (
     articles_from_dataframe,
     articles_from_records,
     as_articles,
-    clusters_to_dataframe,
+    events_to_dataframe,
     read_jsonl,
     result_to_dataframe,
     write_assignments_jsonl,
-    write_clusters_jsonl,
+    write_events_jsonl,
 )
-from storycluster.models import Article, ClusteringResult, ClusterMember, StoryCluster
+from storycluster.models import Article, ClusteringResult, Event, EventMember
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
@@ -47,20 +47,20 @@ def _articles() -> list[Article]:
             id="a3",
             title="Election called",
             published_at="2015-05-01T10:00:00+02:00",
-            metadata={"event_id": "gold-7"},
+            metadata={"gold": "gold-7"},
         ),
     ]
 
 
 def _result(articles: list[Article]) -> ClusteringResult:
     a1, a2, a3 = articles
-    quake = StoryCluster(
+    quake = Event(
         id="s-quake",
         size=2,
         representative=a1,
         members=[
-            ClusterMember(article_id="a1", title=a1.title, similarity=0.9, is_representative=True),
-            ClusterMember(article_id="a2", title=a2.title, similarity=0.8, duplicate_of="a1"),
+            EventMember(article_id="a1", title=a1.title, similarity=0.9, is_representative=True),
+            EventMember(article_id="a2", title=a2.title, similarity=0.8, duplicate_of="a1"),
         ],
         first_published=a1.published_at,
         last_published=a1.published_at,
@@ -68,17 +68,17 @@ def _result(articles: list[Article]) -> ClusteringResult:
         keywords=["nepal", "quake"],
         label="Quake hits Nepal",
     )
-    election = StoryCluster(
+    election = Event(
         id="s-election",
         size=1,
         representative=a3,
-        members=[ClusterMember(article_id="a3", similarity=1.0, is_representative=True)],
+        members=[EventMember(article_id="a3", similarity=1.0, is_representative=True)],
         first_published=a3.published_at,
         last_published=a3.published_at,
         label="Election called",
     )
     return ClusteringResult(
-        clusters=[quake, election], article_ids=["a1", "a2", "a3"], labels=[0, 0, 1]
+        events=[quake, election], article_ids=["a1", "a2", "a3"], labels=[0, 0, 1]
     )
 
 
@@ -371,8 +371,8 @@ def test_write_assignments_round_trip(tmp_path: Path) -> None:
         "published_at",
         "language",
         "metadata",
-        "story_id",
-        "story_label",
+        "event_id",
+        "event_label",
         "similarity",
         "is_representative",
         "duplicate_of",
@@ -380,25 +380,39 @@ def test_write_assignments_round_trip(tmp_path: Path) -> None:
     assert rows[0]["published_at"] == "2015-04-25T00:00:00+00:00"
     assert rows[1]["published_at"] is None
     assert rows[2]["published_at"] == "2015-05-01T10:00:00+02:00"
-    assert [r["story_id"] for r in rows] == ["s-quake", "s-quake", "s-election"]
-    assert [r["story_label"] for r in rows] == [0, 0, 1]
+    assert [r["event_id"] for r in rows] == ["s-quake", "s-quake", "s-election"]
+    assert [r["event_label"] for r in rows] == [0, 0, 1]
     assert rows[1]["similarity"] == 0.8 and rows[1]["duplicate_of"] == "a1"
     assert rows[0]["is_representative"] is True and rows[1]["is_representative"] is False
-    assert rows[2]["metadata"] == {"event_id": "gold-7"}  # gold label kept apart from story_id
+    assert rows[2]["metadata"] == {"gold": "gold-7"}  # kept apart from the assignment
     # The file reads back as the same articles, with the assignment in metadata.
     back = read_jsonl(out)
     assert [a.model_dump(exclude={"metadata"}) for a in back] == [
         a.model_dump(exclude={"metadata"}) for a in articles
     ]
     assert back[2].metadata == {
-        "event_id": "gold-7",
-        "story_id": "s-election",
-        "story_label": 1,
+        "gold": "gold-7",
+        "event_id": "s-election",
+        "event_label": 1,
         "similarity": 1.0,
         "is_representative": True,
         "duplicate_of": None,
     }
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_gold_event_id_clashes_with_the_assignment_column(tmp_path: Path) -> None:
+    # A gold label named like the output column (the labelled sets call theirs event_id) is
+    # kept in metadata on write; reading the file back reports the key given twice rather
+    # than letting one value overwrite the other.
+    articles = [a.model_copy(update={"metadata": {"event_id": "gold"}}) for a in _articles()]
+    out = tmp_path / "assignments.jsonl"
+    write_assignments_jsonl(_result(articles), articles, out)
+    assert json.loads(out.read_text(encoding="utf-8").splitlines()[0])["metadata"] == {
+        "event_id": "gold"
+    }
+    with pytest.raises(ArticleValidationError, match="'event_id' given twice"):
+        read_jsonl(out)
 
 
 def test_write_assignments_checks_the_articles_match(tmp_path: Path) -> None:
@@ -419,12 +433,12 @@ def test_write_assignments_handles_awkward_metadata(tmp_path: Path) -> None:
         metadata={"when": datetime(2020, 1, 2, tzinfo=timezone.utc), "nan": math.nan, "s": {1}},
     )
     result = ClusteringResult(
-        clusters=[
-            StoryCluster(
+        events=[
+            Event(
                 id="s",
                 size=1,
                 representative=article,
-                members=[ClusterMember(article_id="a1", similarity=1.0)],
+                members=[EventMember(article_id="a1", similarity=1.0)],
             )
         ],
         article_ids=["a1"],
@@ -452,24 +466,24 @@ def test_failed_write_leaves_the_old_file(tmp_path: Path) -> None:
         assert out.stat().st_mode & 0o777 == 0o640  # permissions of the replaced file kept
 
 
-def test_write_clusters_jsonl(tmp_path: Path) -> None:
+def test_write_events_jsonl(tmp_path: Path) -> None:
     result = _result(_articles())
     out = tmp_path / "clusters.jsonl"
-    write_clusters_jsonl(result, out)
+    write_events_jsonl(result, out)
     rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert [r["id"] for r in rows] == ["s-quake", "s-election"]
     assert rows[0]["representative"]["id"] == "a1"
-    assert [StoryCluster.model_validate(r) for r in rows] == result.clusters
-    write_clusters_jsonl(result.clusters[:1], out)
+    assert [Event.model_validate(r) for r in rows] == result.events
+    write_events_jsonl(result.events[:1], out)
     assert len(out.read_text(encoding="utf-8").splitlines()) == 1
-    with pytest.raises(TypeError, match="item 0 is dict, not a StoryCluster"):
-        write_clusters_jsonl([{"id": "x"}], out)  # type: ignore[list-item]
+    with pytest.raises(TypeError, match="item 0 is dict, not an Event"):
+        write_events_jsonl([{"id": "x"}], out)  # type: ignore[list-item]
     assert len(out.read_text(encoding="utf-8").splitlines()) == 1
 
 
 def test_write_to_a_missing_directory_fails(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError):
-        write_clusters_jsonl([], tmp_path / "no" / "such.jsonl")
+        write_events_jsonl([], tmp_path / "no" / "such.jsonl")
 
 
 # --------------------------------------------------------------------------------------------
@@ -537,13 +551,13 @@ def test_result_to_dataframe() -> None:
     df = result_to_dataframe(result)
     assert list(df.columns) == [
         "article_id",
-        "story_id",
-        "story_label",
+        "event_id",
+        "event_label",
         "similarity",
         "is_representative",
         "duplicate_of",
     ]
-    assert df["story_id"].tolist() == ["s-quake", "s-quake", "s-election"]
+    assert df["event_id"].tolist() == ["s-quake", "s-quake", "s-election"]
     assert df["similarity"].tolist() == [0.9, 0.8, 1.0]
     assert df["duplicate_of"].isna().tolist() == [True, False, True]
     full = result_to_dataframe(result, articles)
@@ -557,18 +571,18 @@ def test_result_to_dataframe() -> None:
         result_to_dataframe(result, articles[::-1])
 
 
-def test_clusters_to_dataframe() -> None:
+def test_events_to_dataframe() -> None:
     pytest.importorskip("pandas")
     result = _result(_articles())
-    df = clusters_to_dataframe(result)
-    assert df["story_id"].tolist() == ["s-quake", "s-election"]
+    df = events_to_dataframe(result)
+    assert df["event_id"].tolist() == ["s-quake", "s-election"]
     assert df["size"].tolist() == [2, 1]
     assert df["keywords"].tolist() == ["nepal, quake", ""]
     assert df["n_sources"].tolist() == [2, 0]
     assert df["representative_id"].tolist() == ["a1", "a3"]
     assert df["representative_title"].tolist() == ["Quake hits Nepal", "Election called"]
-    assert df["first_published"][0].to_pydatetime() == result.clusters[0].first_published
-    assert list(clusters_to_dataframe([]).columns) == list(df.columns)
+    assert df["first_published"][0].to_pydatetime() == result.events[0].first_published
+    assert list(events_to_dataframe([]).columns) == list(df.columns)
 
 
 def test_dataframe_round_trip_through_records() -> None:
@@ -607,7 +621,7 @@ def test_io_works_without_pandas(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     articles = as_articles([{"id": "a1", "title": "Quake"}, *_articles()[1:]])
     result = _result(articles)
     write_assignments_jsonl(result, articles, tmp_path / "a.jsonl")
-    write_clusters_jsonl(result, tmp_path / "c.jsonl")
+    write_events_jsonl(result, tmp_path / "c.jsonl")
     assert [a.id for a in read_jsonl(tmp_path / "a.jsonl")] == ["a1", "a2", "a3"]
     with pytest.raises(TypeError, match="got int"):
         as_articles(3)

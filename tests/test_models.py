@@ -1,4 +1,4 @@
-"""Tests for storycluster.models: Article validation, StoryCluster and ClusteringResult."""
+"""Tests for storycluster.models: Article validation, Event and ClusteringResult."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 from pydantic import ValidationError
 
-from storycluster import Article, ClusteringResult, ClusterMember, StoryCluster
+from storycluster import Article, ClusteringResult, Event, EventMember
 
 UTC = timezone.utc
 
@@ -106,12 +106,12 @@ def test_content(title, text, content):
     assert Article(id="a", title=title, text=text).content == content
 
 
-def _member(article_id: str, *, representative: bool = False) -> ClusterMember:
-    return ClusterMember(article_id=article_id, similarity=0.9, is_representative=representative)
+def _member(article_id: str, *, representative: bool = False) -> EventMember:
+    return EventMember(article_id=article_id, similarity=0.9, is_representative=representative)
 
 
-def _cluster(ids: list[str], **extra) -> StoryCluster:
-    return StoryCluster(
+def _cluster(ids: list[str], **extra) -> Event:
+    return Event(
         id="ev_" + ids[0],
         size=extra.pop("size", len(ids)),
         representative=Article(id=ids[0], title=f"Title {ids[0]}"),
@@ -131,13 +131,13 @@ def test_story_cluster_size_must_match_members():
 def test_story_cluster_article_ids_and_repr():
     cluster = _cluster(["b", "a"])
     assert cluster.article_ids == ["b", "a"]
-    assert repr(cluster) == "StoryCluster(id='ev_b', size=2, label='Title b')"
+    assert repr(cluster) == "Event(id='ev_b', size=2, label='Title b')"
     one_day = _cluster(
         ["a"],
         first_published=datetime(2015, 4, 25, 6, tzinfo=UTC),
         last_published=datetime(2015, 4, 25, 20, tzinfo=UTC),
     )
-    assert repr(one_day) == "StoryCluster(id='ev_a', size=1, 2015-04-25, label='Title a')"
+    assert repr(one_day) == "Event(id='ev_a', size=1, 2015-04-25, label='Title a')"
     span = _cluster(
         ["a", "c"],
         first_published=datetime(2015, 4, 25, tzinfo=UTC),
@@ -148,12 +148,12 @@ def test_story_cluster_article_ids_and_repr():
 
 def _result() -> ClusteringResult:
     big, small = _cluster(["a", "c"]), _cluster(["b"])
-    return ClusteringResult(clusters=[big, small], article_ids=["a", "b", "c"], labels=[0, 1, 0])
+    return ClusteringResult(events=[big, small], article_ids=["a", "b", "c"], labels=[0, 1, 0])
 
 
 def test_event_of():
     result = _result()
-    assert result.event_of("c") is result.clusters[0]
+    assert result.event_of("c") is result.events[0]
     assert result.event_of("b").article_ids == ["b"]
     with pytest.raises(KeyError, match="'zz'"):
         result.event_of("zz")
@@ -162,18 +162,18 @@ def test_event_of():
 def test_result_sequence_protocol_and_repr():
     result = _result()
     assert len(result) == 2
-    assert list(result) == result.clusters
+    assert list(result) == result.events
     assert result[1].id == "ev_b"
     assert repr(result) == "ClusteringResult(3 articles, 2 events, largest 2, 1 singletons)"
 
 
 def test_result_lengths_must_match():
     with pytest.raises(ValidationError, match="same length"):
-        ClusteringResult(clusters=[], article_ids=["a"], labels=[])
+        ClusteringResult(events=[], article_ids=["a"], labels=[])
 
 
 def test_empty_result_repr():
-    empty = ClusteringResult(clusters=[], article_ids=[], labels=[])
+    empty = ClusteringResult(events=[], article_ids=[], labels=[])
     assert repr(empty) == "ClusteringResult(0 articles, 0 events, largest 0, 0 singletons)"
 
 

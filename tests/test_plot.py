@@ -64,9 +64,9 @@ def _close_figures():
 
 
 def test_fixture_has_multi_article_and_undated_events(model: sc.StoryClusterer) -> None:
-    sizes = [c.size for c in model.clusters_]
+    sizes = [c.size for c in model.events_]
     assert max(sizes) >= 3
-    assert any(c.first_published is None for c in model.clusters_)
+    assert any(c.first_published is None for c in model.events_)
 
 
 def test_timeline(model: sc.StoryClusterer) -> None:
@@ -74,7 +74,7 @@ def test_timeline(model: sc.StoryClusterer) -> None:
     fig = timeline(result)
     assert isinstance(fig, Figure)
     ax = fig.axes[0]
-    dated = [c for c in result.clusters if c.first_published is not None]
+    dated = [c for c in result.events if c.first_published is not None]
     bars = [p for p in ax.patches if isinstance(p, Rectangle)]
     assert len(bars) == len(dated)
     assert all(bar.get_width() > 0 for bar in bars)
@@ -84,15 +84,15 @@ def test_timeline(model: sc.StoryClusterer) -> None:
     dots = [c for c in ax.collections if isinstance(c, PathCollection)]
     assert len(dots) == 1 and len(dots[0].get_offsets()) == sum(c.size for c in dated)
     notes = [t.get_text() for t in ax.texts]
-    undated = len(result.clusters) - len(dated)
-    assert any(f"{undated} of {len(result.clusters)} events have no dates" in n for n in notes)
+    undated = len(result.events) - len(dated)
+    assert any(f"{undated} of {len(result.events)} events have no dates" in n for n in notes)
     assert len(fig.axes) == 2  # plus the colour bar
     fig.canvas.draw()
 
 
 def test_timeline_top_ax_and_clusters(model: sc.StoryClusterer) -> None:
     fig, ax = plt.subplots()
-    out = timeline(model.clusters_, top=1, ax=ax)
+    out = timeline(model.events_, top=1, ax=ax)
     assert out is fig
     assert len([p for p in ax.patches if isinstance(p, Rectangle)]) == 1
     assert any("showing the 1 largest" in t.get_text() for t in ax.texts)
@@ -118,20 +118,20 @@ def test_size_distribution(model: sc.StoryClusterer) -> None:
     assert isinstance(fig, Figure)
     ax = fig.axes[0]
     heights = [p.get_height() for p in ax.patches]
-    assert len(heights) == max(c.size for c in result.clusters)
-    assert sum(heights) == len(result.clusters)
-    assert f"{len(result.clusters)} events" in ax.get_title(loc="left")
+    assert len(heights) == max(c.size for c in result.events)
+    assert sum(heights) == len(result.events)
+    assert f"{len(result.events)} events" in ax.get_title(loc="left")
     fig.canvas.draw()
 
 
 def test_size_distribution_log_scales() -> None:
-    def cluster(size: int, k: int) -> sc.StoryCluster:
+    def cluster(size: int, k: int) -> sc.Event:
         ids = [f"{k}-{i}" for i in range(size)]
-        return sc.StoryCluster(
+        return sc.Event(
             id=f"ev{k}",
             size=size,
             representative=sc.Article(id=ids[0], title="t"),
-            members=[sc.ClusterMember(article_id=i, similarity=1.0) for i in ids],
+            members=[sc.EventMember(article_id=i, similarity=1.0) for i in ids],
         )
 
     clusters = [cluster(1, k) for k in range(300)] + [cluster(120, 999)]
@@ -149,14 +149,14 @@ def test_article_map(model: sc.StoryClusterer, method: str) -> None:
     assert sum(len(s.get_offsets()) for s in scatters) == len(model.labels_)
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
     assert legend[0].startswith("other events")
-    assert legend[1].endswith(f"({model.clusters_[0].size})")
+    assert legend[1].endswith(f"({model.events_[0].size})")
     fig.canvas.draw()
 
 
 def test_article_map_plain_labels_and_errors(model: sc.StoryClusterer) -> None:
     fig = article_map(model.embeddings_, model.labels_, top=10)
     legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
-    assert legend == [f"event {i} ({c.size})" for i, c in enumerate(model.clusters_)]
+    assert legend == [f"event {i} ({c.size})" for i, c in enumerate(model.events_)]
     with pytest.raises(ValueError, match="method"):
         article_map(model.embeddings_, model.labels_, method="umap")
     with pytest.raises(ValueError, match="one label per embedding"):

@@ -13,27 +13,27 @@ EXPECTED_ALL = [
     "ArticleValidationError",
     "Assignment",
     "CachedEmbedder",
-    "ClusterMember",
     "ClusteringResult",
     "DEFAULT_MODEL",
     "Embedder",
     "EvaluationReport",
+    "Event",
+    "EventMember",
     "Merge",
     "SentenceTransformerEmbedder",
     "StateError",
-    "StoryCluster",
     "StoryClusterer",
     "StreamClusterer",
     "StreamUpdate",
     "__version__",
     "articles_from_dataframe",
     "articles_from_records",
-    "clusters_to_dataframe",
     "evaluate",
+    "events_to_dataframe",
     "read_jsonl",
     "result_to_dataframe",
     "write_assignments_jsonl",
-    "write_clusters_jsonl",
+    "write_events_jsonl",
 ]
 
 
@@ -111,3 +111,46 @@ def test_old_module_paths_warn_and_forward():
         for name in getattr(target, "__all__", []):
             assert getattr(module, name) is getattr(target, name), f"{old}.{name}"
         sys.modules.pop(old, None)
+
+
+def test_old_names_warn_and_forward():
+    """The 0.1 names (cluster vocabulary) keep working for one release, with a warning."""
+    import pytest
+
+    import storycluster.distributed
+    import storycluster.io
+    import storycluster.models
+    import storycluster.viz
+
+    renamed = [
+        (storycluster, "StoryCluster", "Event"),
+        (storycluster, "ClusterMember", "EventMember"),
+        (storycluster, "clusters_to_dataframe", "events_to_dataframe"),
+        (storycluster, "write_clusters_jsonl", "write_events_jsonl"),
+        (storycluster.models, "StoryCluster", "Event"),
+        (storycluster.models, "ClusterMember", "EventMember"),
+        (storycluster.io, "clusters_to_dataframe", "events_to_dataframe"),
+        (storycluster.io, "write_clusters_jsonl", "write_events_jsonl"),
+        (storycluster.viz, "cluster_html", "event_html"),
+        (storycluster.distributed, "story_clusters", "event_objects"),
+    ]
+    for module, old, new in renamed:
+        with pytest.warns(DeprecationWarning, match=new):
+            assert getattr(module, old) is getattr(module, new), f"{module.__name__}.{old}"
+    with pytest.raises(AttributeError):
+        storycluster.NoSuchName  # noqa: B018
+
+
+def test_old_attributes_warn_and_forward():
+    import numpy as np
+    import pytest
+
+    articles = [{"id": "a", "title": "Quake hits Nepal"}, {"id": "b", "title": "Rates held"}]
+    model = storycluster.StoryClusterer(detect_language=False).fit(articles, embeddings=np.eye(2))
+    with pytest.warns(DeprecationWarning, match="events_"):
+        assert model.clusters_ is model.events_
+    with pytest.warns(DeprecationWarning, match="events"):
+        assert model.result_.clusters is model.result_.events
+    with pytest.warns(DeprecationWarning, match="events="):
+        old = storycluster.ClusteringResult(clusters=[], article_ids=[], labels=[])
+    assert old.events == []

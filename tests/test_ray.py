@@ -94,7 +94,7 @@ def test_ray_equals_single_process_small(ray_session):
     _assert_same_events(events, events_ds.to_pandas())
     assert len(events) == 5  # four events and the loner
 
-    clusters = scr.to_clusters(events_ds, assignments, limit=2)
+    clusters = scr.to_events(events_ds, assignments, limit=2)
     assert [c.id for c in clusters] == events["event_id"].head(2).tolist()
     assert clusters[0].members[0].is_representative
     assert clusters[0].first_published is not None
@@ -130,7 +130,7 @@ def test_ray_equals_single_process(ray_session, windowed_reference, name):
     assert got["score"].tolist() == expected["score"].tolist()
     _assert_same_events(events, events_ds.to_pandas())
 
-    clusters = scr.to_clusters(events_ds, assignments, limit=3)
+    clusters = scr.to_events(events_ds, assignments, limit=3)
     assert [c.id for c in clusters] == events["event_id"].head(3).tolist()
     assert all(c.members[0].is_representative for c in clusters)
     assert [c.size for c in clusters] == events["size"].head(3).tolist()

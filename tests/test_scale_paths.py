@@ -10,7 +10,7 @@ from scipy import sparse
 import storycluster as sc
 from storycluster._features.features import build_features
 from storycluster._grouping.linkage import average_linkage_labels, sparse_average_linkage
-from storycluster._grouping.representatives import build_clusters, member_centrality
+from storycluster._grouping.representatives import build_events, member_centrality
 from storycluster._scoring.neighbors import _csr_top_k, _top_k, dense_neighbors, sparse_neighbors
 from storycluster.io import as_articles
 
@@ -131,7 +131,7 @@ def test_sparse_neighbors_rank_by_shared_terms() -> None:
     assert indices[3].tolist() == [-1, -1]
 
 
-def test_member_centrality_and_build_clusters_agree_across_inputs(
+def test_member_centrality_and_build_events_agree_across_inputs(
     event_records, event_vectors
 ) -> None:
     model = sc.StoryClusterer().fit(event_records, embeddings=event_vectors)
@@ -147,21 +147,21 @@ def test_member_centrality_and_build_clusters_agree_across_inputs(
             np.testing.assert_allclose(centrality[members], block.sum(1) / (members.size - 1))
     items = as_articles(event_records)
     features = build_features(items, model.embeddings_, max_chars=20_000)
-    by_block = build_clusters(items, labels, features, lambda m: scores[np.ix_(m, m)])
-    by_pairs = build_clusters(items, labels, features, pair_scores=lambda r, c: scores[r, c])
-    by_value = build_clusters(items, labels, features, centrality=centrality)
+    by_block = build_events(items, labels, features, lambda m: scores[np.ix_(m, m)])
+    by_pairs = build_events(items, labels, features, pair_scores=lambda r, c: scores[r, c])
+    by_value = build_events(items, labels, features, centrality=centrality)
     assert by_pairs == by_value
     assert [c.id for c in by_block] == [c.id for c in by_pairs]
     with pytest.raises(ValueError, match="exactly one"):
-        build_clusters(items, labels, features)
+        build_events(items, labels, features)
 
 
 def test_candidate_path_gives_the_exact_partition(event_records, event_vectors) -> None:
     exact = sc.StoryClusterer().fit(event_records, embeddings=event_vectors)
     sparse_path = sc.StoryClusterer(exact_limit=2).fit(event_records, embeddings=event_vectors)
     assert exact.labels_.tolist() == sparse_path.labels_.tolist()
-    assert [c.id for c in exact.clusters_] == [c.id for c in sparse_path.clusters_]
-    assert [c.keywords for c in exact.clusters_] == [c.keywords for c in sparse_path.clusters_]
+    assert [c.id for c in exact.events_] == [c.id for c in sparse_path.events_]
+    assert [c.keywords for c in exact.events_] == [c.keywords for c in sparse_path.events_]
 
 
 def test_prepare_articles_matches_prepare_article() -> None:

@@ -144,7 +144,7 @@ def test_spark_equals_single_process(spark, windowed_reference, name):
     # loses a little from which look-alike stories share a window. Both under 0.01.
     assert abs(f_windowed - f_plain) < 0.01
 
-    clusters = scs.to_clusters(events_df, assignments_df, limit=3)
+    clusters = scs.to_events(events_df, assignments_df, limit=3)
     assert [c.id for c in clusters] == events["event_id"].head(3).tolist()
     assert all(c.members[0].is_representative for c in clusters)
     assert clusters[0].size == events["size"].iloc[0]

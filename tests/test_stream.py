@@ -16,7 +16,7 @@ from storycluster._text.fields import word_count
 from storycluster.batch import StoryClusterer
 from storycluster.evaluation import evaluate
 from storycluster.io import read_jsonl
-from storycluster.models import Article, StoryCluster
+from storycluster.models import Article, Event
 from storycluster.stream import StreamClusterer, StreamUpdate
 from storycluster.stream._persistence import StateError
 
@@ -82,7 +82,7 @@ def test_ids_stable_across_batches() -> None:
     assert s.event_of("quake-0") == quake
     assert {e.id for e in s.events} == {quake, s.event_of("vote-0"), s.event_of("storm-0")}
     event = s.event(quake)
-    assert isinstance(event, StoryCluster)
+    assert isinstance(event, Event)
     assert event.size == 3 and event.id == quake
     assert sum(m.is_representative for m in event.members) == 1
 

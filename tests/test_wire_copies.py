@@ -54,7 +54,7 @@ def test_wire_copies_marked_and_kept(fake_embedder):
 
 def test_dedup_can_be_turned_off(fake_embedder):
     model = StoryClusterer(model=fake_embedder, cache=False, dedup_threshold=None).fit(_records())
-    assert all(m.duplicate_of is None for c in model.clusters_ for m in c.members)
+    assert all(m.duplicate_of is None for c in model.events_ for m in c.members)
 
 
 def test_duplicates_do_not_cross_events():
@@ -63,5 +63,5 @@ def test_duplicates_do_not_cross_events():
     records[1] = {**records[1], "published_at": "2019-06-04T09:00:00Z"}
     vectors = np.eye(2, 8, dtype=np.float32)
     model = StoryClusterer(time_penalty=5.0).fit(records, embeddings=vectors)
-    assert len(model.clusters_) == 2
-    assert all(m.duplicate_of is None for c in model.clusters_ for m in c.members)
+    assert len(model.events_) == 2
+    assert all(m.duplicate_of is None for c in model.events_ for m in c.members)

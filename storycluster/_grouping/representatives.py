@@ -1,4 +1,5 @@
-"""Turn a partition into ``StoryCluster`` objects: representative, members, keywords, label."""
+"""Turn a partition into :class:`~storycluster.Event` objects: representative, members,
+keywords, label."""
 
 from __future__ import annotations
 
@@ -9,16 +10,16 @@ import numpy as np
 from scipy import sparse
 
 from .._features.features import ArticleFeatures
-from ..models import Article, ClusterMember, StoryCluster
+from ..models import Article, Event, EventMember
 
-__all__ = ["assemble_cluster", "build_clusters", "member_centrality", "story_id"]
+__all__ = ["assemble_event", "build_events", "member_centrality", "members_event_id"]
 
 _LABEL_CHARS = 120
 #: Pairs scored per call of ``pair_scores`` in :func:`member_centrality`.
 _PAIR_CHUNK = 200_000
 
 
-def story_id(member_ids: Sequence[str]) -> str:
+def members_event_id(member_ids: Sequence[str]) -> str:
     """A stable event id: the same set of member ids always gives the same id."""
     digest = hashlib.blake2b("\x1f".join(sorted(member_ids)).encode("utf-8"), digest_size=8)
     return f"ev_{digest.hexdigest()}"
@@ -119,22 +120,22 @@ def _label(article: Article) -> str:
     return first if len(first) <= _LABEL_CHARS else first[: _LABEL_CHARS - 1].rstrip() + "…"
 
 
-def assemble_cluster(
+def assemble_event(
     members: Sequence[Article],
     dense: np.ndarray,
     representative: int,
     keywords: list[str],
     *,
-    cluster_id: str | None = None,
+    event_id: str | None = None,
     duplicate_of: Sequence[str | None] | None = None,
-) -> StoryCluster:
-    """A ``StoryCluster`` from its member articles, as batch and stream clusterers report it.
+) -> Event:
+    """A ``Event`` from its member articles, as batch and stream clusterers report it.
 
     ``dense`` holds the members' embeddings (rows in ``members`` order), ``representative`` the
     position of the representative among ``members``, ``duplicate_of`` each member's original's
     id when it is a near-copy of another member. Members are listed representative first, then
     by cosine to the members' mean embedding (ties: id); ``similarity`` is that cosine. The id
-    is ``cluster_id``, or :func:`story_id` of the member ids.
+    is ``event_id``, or :func:`members_event_id` of the member ids.
     """
     centroid = dense.mean(axis=0)
     centroid /= max(float(np.linalg.norm(centroid)), 1e-12)
@@ -143,8 +144,8 @@ def assemble_cluster(
         range(len(members)),
         key=lambda p: (p != representative, -float(similarity[p]), members[p].id),
     )
-    cluster_members = [
-        ClusterMember(
+    event_members = [
+        EventMember(
             article_id=members[p].id,
             title=members[p].title,
             source=members[p].source,
@@ -156,21 +157,21 @@ def assemble_cluster(
         )
         for p in ranked
     ]
-    dates = [m.published_at for m in cluster_members if m.published_at is not None]
-    return StoryCluster(
-        id=cluster_id or story_id([m.article_id for m in cluster_members]),
-        size=len(cluster_members),
+    dates = [m.published_at for m in event_members if m.published_at is not None]
+    return Event(
+        id=event_id or members_event_id([m.article_id for m in event_members]),
+        size=len(event_members),
         representative=members[representative],
-        members=cluster_members,
+        members=event_members,
         first_published=min(dates, default=None),
         last_published=max(dates, default=None),
-        sources=sorted({m.source for m in cluster_members if m.source}),
+        sources=sorted({m.source for m in event_members if m.source}),
         keywords=keywords,
         label=_label(members[representative]),
     )
 
 
-def build_clusters(
+def build_events(
     articles: Sequence[Article],
     labels: np.ndarray,
     features: ArticleFeatures,
@@ -180,8 +181,8 @@ def build_clusters(
     centrality: np.ndarray | None = None,
     duplicate_of: Sequence[int | None] | None = None,
     n_keywords: int = 8,
-) -> list[StoryCluster]:
-    """One ``StoryCluster`` per label ``0..k-1`` (labels must already be canonical).
+) -> list[Event]:
+    """One ``Event`` per label ``0..k-1`` (labels must already be canonical).
 
     The representative is the member with the highest mean event similarity to the others:
     give one of ``block_scores(members)``, the members' square matrix of similarities (cheap
@@ -208,7 +209,7 @@ def build_clusters(
         centrality = member_centrality(labels, pair_scores)
     order = np.argsort(labels, kind="stable")
     bounds = np.searchsorted(labels[order], np.arange(n_clusters + 1))
-    clusters: list[StoryCluster] = []
+    events: list[Event] = []
     for label in range(n_clusters):
         members = order[bounds[label] : bounds[label + 1]]
         if members.size == 1:
@@ -219,8 +220,8 @@ def build_clusters(
             assert block_scores is not None
             central = _block_centrality(members, block_scores)
         rep = _representative(members, central, articles, in_event)
-        clusters.append(
-            assemble_cluster(
+        events.append(
+            assemble_event(
                 [articles[i] for i in members],
                 features.dense[members],
                 int(np.flatnonzero(members == rep)[0]),
@@ -230,4 +231,4 @@ def build_clusters(
                 ],
             )
         )
-    return clusters
+    return events

@@ -34,10 +34,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from .._compat import renamed
 from .._features.embedding import DEFAULT_MODEL
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..models import StoryCluster
+    from ..models import Event
 
 __all__ = [
     "ASSIGNMENT_COLUMNS",
@@ -49,13 +50,13 @@ __all__ = [
     "cluster_group",
     "cluster_pandas",
     "event_id_for",
+    "event_objects",
     "explode_windows",
     "frame_from_articles",
     "group_function",
     "link_windows",
     "reference_keys",
     "reference_sample",
-    "story_clusters",
     "summarise_event_group",
     "summarise_events",
     "summarise_members",
@@ -293,11 +294,11 @@ def cluster_group(
     model = StoryClusterer(**params).fit(
         _records(pdf), embeddings=_embedding_matrix(pdf["embedding"]), **options
     )
-    sizes = np.array([cluster.size for cluster in model.clusters_], dtype=np.int64)
+    sizes = np.array([cluster.size for cluster in model.events_], dtype=np.int64)
     labels = np.asarray(model.labels_, dtype=np.int64)
     similarity = {
         member.article_id: member.similarity
-        for cluster in model.clusters_
+        for cluster in model.events_
         for member in cluster.members
     }
     ids = pdf["id"].astype(str).tolist()
@@ -315,7 +316,7 @@ def cluster_group(
             "cluster_size": sizes[labels],
             "score": np.array([similarity[i] for i in ids], dtype=np.float64),
             "day": days,
-            "keywords": [list(model.clusters_[label].keywords) for label in labels],
+            "keywords": [list(model.events_[label].keywords) for label in labels],
         },
         columns=ASSIGNMENT_COLUMNS,
     )
@@ -609,8 +610,8 @@ class BatchEmbedder:
         return out
 
 
-def story_clusters(events: pd.DataFrame, members: pd.DataFrame) -> list[StoryCluster]:
-    """:class:`storycluster.StoryCluster` objects, one per row of ``events``, in its order.
+def event_objects(events: pd.DataFrame, members: pd.DataFrame) -> list[Event]:
+    """:class:`storycluster.Event` objects, one per row of ``events``, in its order.
 
     ``events`` has ``EVENT_COLUMNS`` (``first_seen``/``last_seen`` aware timestamps, or
     missing); ``members`` has ``event_id, article_id, score, title, lead, source, url,
@@ -624,12 +625,12 @@ def story_clusters(events: pd.DataFrame, members: pd.DataFrame) -> list[StoryClu
         group = group.sort_values(
             ["_rep", "score", "article_id"], ascending=[False, False, True], kind="stable"
         )
-        out.append(_story_cluster(event, group))
+        out.append(_event_object(event, group))
     return out
 
 
-def _story_cluster(event: dict[str, Any], group: pd.DataFrame) -> StoryCluster:
-    from ..models import Article, ClusterMember, StoryCluster
+def _event_object(event: dict[str, Any], group: pd.DataFrame) -> Event:
+    from ..models import Article, Event, EventMember
 
     rep = group.iloc[0]
     title = _clean(rep["title"])
@@ -642,7 +643,7 @@ def _story_cluster(event: dict[str, Any], group: pd.DataFrame) -> StoryCluster:
         published_at=_clean(rep["published_at"]),
     )
     members = [
-        ClusterMember(
+        EventMember(
             article_id=m["article_id"],
             title=_clean(m["title"]),
             source=_clean(m["source"]),
@@ -653,7 +654,7 @@ def _story_cluster(event: dict[str, Any], group: pd.DataFrame) -> StoryCluster:
         )
         for m in group.to_dict("records")
     ]
-    return StoryCluster(
+    return Event(
         id=event["event_id"],
         size=int(event["size"]),
         representative=representative,
@@ -801,3 +802,6 @@ def frame_from_articles(articles: Any, embeddings: np.ndarray) -> pd.DataFrame:
             "embedding": list(matrix),
         }
     )
+
+
+__getattr__ = renamed(__name__, {"story_clusters": "event_objects"})

@@ -16,7 +16,7 @@ the rows:
   by the tasks that attach it to the articles. The events are summarised on the driver too,
   from that table and each article's source and publication time (vectorised: about a second
   for 100k articles).
-* :func:`to_clusters` turns the top events into :class:`storycluster.StoryCluster` objects.
+* :func:`to_events` turns the top events into :class:`storycluster.Event` objects.
 * :func:`init_local` starts a single-machine Ray with the settings below.
 
 Pitfalls handled here or documented: Ray Data's shuffles default to 200 partitions, far too
@@ -40,15 +40,16 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from .._compat import renamed
 from .._features.embedding import DEFAULT_MODEL
 from . import _core as dist
 
 if TYPE_CHECKING:  # pragma: no cover
     from ray.data import Dataset
 
-    from ..models import StoryCluster
+    from ..models import Event
 
-__all__ = ["cluster_dataset", "embed_dataset", "init_local", "to_clusters"]
+__all__ = ["cluster_dataset", "embed_dataset", "init_local", "to_events"]
 
 _EXTRA_HINT = "pip install 'storycluster[ray]'"
 _LEAD_CHARS = 400
@@ -449,10 +450,8 @@ def _members_batch(pdf: pd.DataFrame, *, event_ids: list[str]) -> pd.DataFrame:
 # -- to objects -----------------------------------------------------------------------------
 
 
-def to_clusters(
-    events: Dataset, assignments: Dataset, *, limit: int | None = 20
-) -> list[StoryCluster]:
-    """The ``limit`` largest events (all with ``None``) as :class:`StoryCluster` objects.
+def to_events(events: Dataset, assignments: Dataset, *, limit: int | None = 20) -> list[Event]:
+    """The ``limit`` largest events (all with ``None``) as :class:`Event` objects.
 
     Only these events and their members are collected to the driver (each batch gives its
     ``limit`` largest events, the driver keeps the overall ``limit``). Members are ordered
@@ -468,7 +467,7 @@ def to_clusters(
     members = assignments.map_batches(
         _members_batch, fn_kwargs={"event_ids": ids}, batch_format="pandas"
     ).to_pandas()
-    return dist.story_clusters(top_events, members)
+    return dist.event_objects(top_events, members)
 
 
 # -- Arrow types ----------------------------------------------------------------------------
@@ -524,3 +523,6 @@ def _to_arrow(pdf: pd.DataFrame) -> Any:
 
 def _strings(value: Any) -> list[str]:
     return [str(v) for v in dist._as_list(value)]
+
+
+__getattr__ = renamed(__name__, {"to_clusters": "to_events"})

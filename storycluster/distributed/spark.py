@@ -12,7 +12,7 @@ moves the rows:
   small columns per article and window) is collected with ``toPandas()`` and joined with
   union-find, then sent back as a DataFrame. That is fine for millions of articles (tens of bytes
   per row); a label-propagation linking in Spark is future work.
-* :func:`to_clusters` turns the top events into :class:`storycluster.StoryCluster` objects.
+* :func:`to_events` turns the top events into :class:`storycluster.Event` objects.
 * :func:`stream_clusters` feeds each micro-batch of a Structured Streaming DataFrame to a
   :class:`storycluster.StreamClusterer` on the driver (``foreachBatch``) and saves its state.
 
@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from .._compat import renamed
 from .._features.embedding import DEFAULT_MODEL
 from . import _core as dist
 
@@ -41,10 +42,10 @@ if TYPE_CHECKING:  # pragma: no cover
     from pyspark.sql import DataFrame
     from pyspark.sql.streaming import StreamingQuery
 
-    from ..models import StoryCluster
+    from ..models import Event
     from ..stream._clusterer import StreamUpdate
 
-__all__ = ["cluster_dataframe", "embed_dataframe", "stream_clusters", "to_clusters"]
+__all__ = ["cluster_dataframe", "embed_dataframe", "stream_clusters", "to_events"]
 
 _EXTRA_HINT = "pip install 'storycluster[spark]'"
 _LEAD_CHARS = 400
@@ -290,10 +291,8 @@ def _events(assignments: DataFrame) -> DataFrame:
     return events.select(*dist.EVENT_COLUMNS).orderBy(F.desc("size"), "event_id")
 
 
-def to_clusters(
-    events: DataFrame, assignments: DataFrame, *, limit: int | None = 20
-) -> list[StoryCluster]:
-    """The ``limit`` largest events (all with ``None``) as :class:`StoryCluster` objects.
+def to_events(events: DataFrame, assignments: DataFrame, *, limit: int | None = 20) -> list[Event]:
+    """The ``limit`` largest events (all with ``None``) as :class:`Event` objects.
 
     Only these events' members are collected to the driver. Members are ordered
     representative first, then by score (ties: id); the representative's text is its lead.
@@ -314,7 +313,7 @@ def to_clusters(
     top_events = pd.DataFrame([row.asDict() for row in rows], columns=dist.EVENT_COLUMNS)
     for column in ("first_seen", "last_seen"):
         top_events[column] = pd.Series([_aware(row[column]) for row in rows], dtype=object)
-    return dist.story_clusters(top_events, members)
+    return dist.event_objects(top_events, members)
 
 
 def _aware(value: Any) -> Any:
@@ -417,3 +416,6 @@ def stream_batch_order(pdf: pd.DataFrame) -> pd.DataFrame:
     keyed = pdf.assign(_undated=np.isnan(days), _day=np.nan_to_num(days), _id=pdf["id"].astype(str))
     keyed = keyed.sort_values(["_undated", "_day", "_id"], kind="stable")
     return keyed.drop(columns=["_undated", "_day", "_id"]).reset_index(drop=True)
+
+
+__getattr__ = renamed(__name__, {"to_clusters": "to_events"})

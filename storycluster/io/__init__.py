@@ -18,15 +18,18 @@ Input
 
 Output
     :func:`write_assignments_jsonl` writes one line per input article with its event,
-    :func:`write_clusters_jsonl` one line per event; both write to a temporary file next to
+    :func:`write_events_jsonl` one line per event; both write to a temporary file next to
     the target and rename it into place, so a reader never sees half a file.
-    :func:`result_to_dataframe` and :func:`clusters_to_dataframe` build DataFrames.
+    :func:`result_to_dataframe` and :func:`events_to_dataframe` build DataFrames. The 0.1
+    names ``write_clusters_jsonl`` and ``clusters_to_dataframe`` still answer, with a
+    ``DeprecationWarning``, until 0.3.
 
 pandas is optional: it is imported only by the functions that need it
 (``pip install "storycluster[pandas]"``).
 """
 
-from ._frames import clusters_to_dataframe, result_to_dataframe
+from .._compat import renamed
+from ._frames import events_to_dataframe, result_to_dataframe
 from ._readers import (
     ArticleValidationError,
     RecordError,
@@ -35,7 +38,7 @@ from ._readers import (
     as_articles,
     read_jsonl,
 )
-from ._writers import write_assignments_jsonl, write_clusters_jsonl
+from ._writers import write_assignments_jsonl, write_events_jsonl
 
 __all__ = [
     "ArticleValidationError",
@@ -43,9 +46,14 @@ __all__ = [
     "articles_from_dataframe",
     "articles_from_records",
     "as_articles",
-    "clusters_to_dataframe",
+    "events_to_dataframe",
     "read_jsonl",
     "result_to_dataframe",
     "write_assignments_jsonl",
-    "write_clusters_jsonl",
+    "write_events_jsonl",
 ]
+
+__getattr__ = renamed(
+    __name__,
+    {"clusters_to_dataframe": "events_to_dataframe", "write_clusters_jsonl": "write_events_jsonl"},
+)

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from ..models import Article, ClusteringResult, StoryCluster
+from ..models import Article, ClusteringResult, Event
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -19,22 +19,22 @@ def result_to_dataframe(
 ) -> pd.DataFrame:
     """One row per article, in input order, with its event.
 
-    Columns: ``article_id``, ``story_id``, ``story_label``, ``similarity``,
+    Columns: ``article_id``, ``event_id``, ``event_label``, ``similarity``,
     ``is_representative``, ``duplicate_of``; with ``articles`` (the inputs, in the same order)
     also ``title``, ``source``, ``url`` and ``published_at`` (UTC timestamps).
     """
     pd = _require_pandas("result_to_dataframe")
     if articles is not None:
         _check_aligned(result, articles)
-    members = {m.article_id: m for cluster in result.clusters for m in cluster.members}
+    members = {m.article_id: m for event in result.events for m in event.members}
     rows = []
     for article_id, label in zip(result.article_ids, result.labels, strict=True):
         member = members.get(article_id)
         rows.append(
             {
                 "article_id": article_id,
-                "story_id": result.clusters[label].id,
-                "story_label": label,
+                "event_id": result.events[label].id,
+                "event_label": label,
                 "similarity": None if member is None else member.similarity,
                 "is_representative": False if member is None else member.is_representative,
                 "duplicate_of": None if member is None else member.duplicate_of,
@@ -42,8 +42,8 @@ def result_to_dataframe(
         )
     columns = [
         "article_id",
-        "story_id",
-        "story_label",
+        "event_id",
+        "event_label",
         "similarity",
         "is_representative",
         "duplicate_of",
@@ -58,27 +58,27 @@ def result_to_dataframe(
     return frame
 
 
-def clusters_to_dataframe(clusters: Iterable[StoryCluster]) -> pd.DataFrame:
+def events_to_dataframe(events: Iterable[Event]) -> pd.DataFrame:
     """One row per event.
 
-    Columns: ``story_id``, ``size``, ``label``, ``keywords`` (joined with ``", "``),
+    Columns: ``event_id``, ``size``, ``label``, ``keywords`` (joined with ``", "``),
     ``first_published``, ``last_published`` (UTC timestamps), ``n_sources``,
-    ``representative_id``, ``representative_title``. ``clusters`` may be a
+    ``representative_id``, ``representative_title``. ``events`` may be a
     :class:`ClusteringResult`.
     """
-    pd = _require_pandas("clusters_to_dataframe")
-    clusters = list(clusters)
+    pd = _require_pandas("events_to_dataframe")
+    rows = list(events)
     frame = pd.DataFrame(
         {
-            "story_id": [c.id for c in clusters],
-            "size": pd.Series([c.size for c in clusters], dtype="int64"),
-            "label": [c.label for c in clusters],
-            "keywords": [", ".join(c.keywords) for c in clusters],
-            "first_published": _timestamps(pd, [c.first_published for c in clusters]),
-            "last_published": _timestamps(pd, [c.last_published for c in clusters]),
-            "n_sources": pd.Series([len(set(c.sources)) for c in clusters], dtype="int64"),
-            "representative_id": [c.representative.id for c in clusters],
-            "representative_title": [c.representative.title for c in clusters],
+            "event_id": [c.id for c in rows],
+            "size": pd.Series([c.size for c in rows], dtype="int64"),
+            "label": [c.label for c in rows],
+            "keywords": [", ".join(c.keywords) for c in rows],
+            "first_published": _timestamps(pd, [c.first_published for c in rows]),
+            "last_published": _timestamps(pd, [c.last_published for c in rows]),
+            "n_sources": pd.Series([len(set(c.sources)) for c in rows], dtype="int64"),
+            "representative_id": [c.representative.id for c in rows],
+            "representative_title": [c.representative.title for c in rows],
         }
     )
     return frame

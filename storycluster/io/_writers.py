@@ -11,15 +11,12 @@ import stat
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime, time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic import BaseModel
 from pydantic_core import PydanticSerializationError, to_jsonable_python
 
-from ..models import Article, ClusteringResult, StoryCluster
-
-if TYPE_CHECKING:
-    pass
+from ..models import Article, ClusteringResult, Event
 from ._common import _kind
 
 
@@ -29,27 +26,27 @@ def write_assignments_jsonl(
     """Write one JSON line per article, in input order, with the event it belongs to.
 
     Each line holds the article (``id``, ``title``, ``text``, ``source``, ``url``,
-    ``published_at`` as ISO 8601, ``language``, ``metadata``) and its assignment: ``story_id``
-    (the :class:`StoryCluster` id), ``story_label`` (its index in ``result.clusters``),
+    ``published_at`` as ISO 8601, ``language``, ``metadata``) and its assignment: ``event_id``
+    (the :class:`Event` id), ``event_label`` (its index in ``result.events``),
     ``similarity``, ``is_representative`` and ``duplicate_of``. ``articles`` must be the
     articles the result was computed from, in the same order. The file is replaced atomically.
     """
     _check_aligned(result, articles)
-    members = [{m.article_id: m for m in cluster.members} for cluster in result.clusters]
+    members = [{m.article_id: m for m in event.members} for event in result.events]
 
     def lines() -> Iterator[str]:
         for article, label in zip(articles, result.labels, strict=True):
-            if not 0 <= label < len(result.clusters):
+            if not 0 <= label < len(result.events):
                 raise ValueError(
                     f"result label {label} for article {article.id!r} is out of range "
-                    f"(the result has {len(result.clusters)} events)"
+                    f"(the result has {len(result.events)} events)"
                 )
-            cluster = result.clusters[label]
+            event = result.events[label]
             member = members[label].get(article.id)
             if member is None:
                 raise ValueError(
                     f"inconsistent result: article {article.id!r} is assigned to event "
-                    f"{cluster.id!r} but is not one of its members"
+                    f"{event.id!r} but is not one of its members"
                 )
             row = {
                 "id": article.id,
@@ -60,8 +57,8 @@ def write_assignments_jsonl(
                 "published_at": _iso(article.published_at),
                 "language": article.language,
                 "metadata": article.metadata,
-                "story_id": cluster.id,
-                "story_label": label,
+                "event_id": event.id,
+                "event_label": label,
                 "similarity": member.similarity,
                 "is_representative": member.is_representative,
                 "duplicate_of": member.duplicate_of,
@@ -71,17 +68,17 @@ def write_assignments_jsonl(
     _write_lines_atomic(path, lines())
 
 
-def write_clusters_jsonl(clusters: Iterable[StoryCluster], path: str | os.PathLike[str]) -> None:
-    """Write one event per line (``StoryCluster.model_dump(mode="json")``), atomically.
+def write_events_jsonl(events: Iterable[Event], path: str | os.PathLike[str]) -> None:
+    """Write one event per line (``Event.model_dump(mode="json")``), atomically.
 
-    ``clusters`` may be a :class:`ClusteringResult`, which iterates over its events.
+    ``events`` may be a :class:`ClusteringResult`, which iterates over its events.
     """
 
     def lines() -> Iterator[str]:
-        for index, cluster in enumerate(clusters):
-            if not isinstance(cluster, StoryCluster):
-                raise TypeError(f"item {index} is {_kind(cluster)}, not a StoryCluster")
-            yield _dumps(cluster.model_dump(mode="json"), cluster.id)
+        for index, event in enumerate(events):
+            if not isinstance(event, Event):
+                raise TypeError(f"item {index} is {_kind(event)}, not an Event")
+            yield _dumps(event.model_dump(mode="json"), event.id)
 
     _write_lines_atomic(path, lines())
 

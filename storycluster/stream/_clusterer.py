@@ -92,7 +92,7 @@ from sklearn.utils import murmurhash3_32
 from .._features.embedding import DEFAULT_MODEL, Embedder
 from .._features.features import days_since_epoch
 from .._features.vectors import check_embeddings, make_embedder
-from .._grouping.representatives import assemble_cluster
+from .._grouping.representatives import assemble_event
 from .._scoring.similarity import (
     _MIN_SD,
     _PRIOR_MEAN,
@@ -113,7 +113,7 @@ from .._scoring.similarity import (
 from .._text.fields import embedding_text, entity_tokens, lexical_text, word_count
 from .._text.preparation import prepare_article
 from ..io import as_articles
-from ..models import Article, StoryCluster
+from ..models import Article, Event
 
 __all__ = ["Assignment", "Merge", "StreamClusterer", "StreamUpdate"]
 
@@ -504,7 +504,7 @@ class StreamClusterer:
             event = self._events[self._resolve(event_id)]
             return self._eligible(event, self._clock)
 
-    def event(self, event_id: str) -> StoryCluster:
+    def event(self, event_id: str) -> Event:
         """The event with this id (an absorbed id gives its survivor)."""
         with self._lock:
             resolved = self._resolve(event_id)
@@ -513,7 +513,7 @@ class StreamClusterer:
             return self._build_cluster(self._events[resolved])
 
     @property
-    def events(self) -> list[StoryCluster]:
+    def events(self) -> list[Event]:
         """Every current event (open or closed, merged-away ids excluded), oldest first."""
         with self._lock:
             ordered = sorted(self._events.values(), key=lambda e: e.seq)
@@ -935,7 +935,7 @@ class StreamClusterer:
         batch.threshold = self.threshold_ if self.threshold_ is not None else self.threshold
         return batch
 
-    def _build_cluster(self, event: _Event) -> StoryCluster:
+    def _build_cluster(self, event: _Event) -> Event:
         batch = self._committed_batch()
         members = event.members
         scored = members[-_REPRESENTATIVE_CAP:]
@@ -953,12 +953,12 @@ class StreamClusterer:
             rep = scored[min(range(len(scored)), key=key)]
         else:
             rep = scored[0]
-        return assemble_cluster(
+        return assemble_event(
             [self._articles[i] for i in members],
             self._dense[members],
             members.index(rep),
             self._keywords(batch, members),
-            cluster_id=event.id,
+            event_id=event.id,
         )
 
     def _keywords(self, batch: _Batch, members: list[int]) -> list[str]:

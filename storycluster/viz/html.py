@@ -1,28 +1,30 @@
-"""Rich HTML views of events for Jupyter: one :class:`StoryCluster` or a whole result.
+"""Rich HTML views of events for Jupyter: one :class:`Event` or a whole result.
 
-:func:`cluster_html` and :func:`result_html` return self-contained HTML fragments: inline
+:func:`event_html` and :func:`result_html` return self-contained HTML fragments: inline
 styles only (no ``<style>`` block, no JavaScript), so they render the same in Jupyter, VS Code,
 GitHub's notebook viewer and a plain browser. Every value that comes from the input (titles,
 sources, keywords, ids, URLs) is passed through :func:`html.escape`; links are made only for
 ``http``/``https`` URLs.
 
->>> from storycluster.models import Article, ClusterMember, StoryCluster
+>>> from storycluster.models import Article, EventMember, Event
 >>> rep = Article(id="a1", title="Quake <M6.1> hits Sumatra", published_at="2009-09-30")
->>> member = ClusterMember(article_id="a1", title=rep.title, similarity=1.0)
->>> cluster = StoryCluster(id="ev_1", size=1, representative=rep, members=[member])
->>> "Quake &lt;M6.1&gt; hits Sumatra" in cluster_html(cluster)
+>>> member = EventMember(article_id="a1", title=rep.title, similarity=1.0)
+>>> event = Event(id="ev_1", size=1, representative=rep, members=[member])
+>>> "Quake &lt;M6.1&gt; hits Sumatra" in event_html(event)
 True
 """
 
 from __future__ import annotations
 
 import html
+import warnings
 from collections.abc import Sequence
 from datetime import datetime
 
-from ..models import ClusteringResult, ClusterMember, StoryCluster
+from .._compat import renamed
+from ..models import ClusteringResult, Event, EventMember
 
-__all__ = ["cluster_html", "result_html"]
+__all__ = ["event_html", "result_html"]
 
 #: Characters of a title shown before it is cut with an ellipsis.
 _MAX_TITLE = 140
@@ -62,9 +64,9 @@ def _date(value: datetime | None) -> str:
     return "" if value is None else value.date().isoformat()
 
 
-def _span(cluster: StoryCluster) -> str:
+def _span(event: Event) -> str:
     """``2009-09-30``, ``2009-09-30 to 2009-10-02 (2 days)`` (en dash) or ``no dates``."""
-    first, last = cluster.first_published, cluster.last_published
+    first, last = event.first_published, event.last_published
     if first is None or last is None:
         return "no dates"
     if first.date() == last.date():
@@ -74,29 +76,29 @@ def _span(cluster: StoryCluster) -> str:
     return f"{first.date().isoformat()} {_DASH} {last.date().isoformat()} ({days} {unit})"
 
 
-def _title(cluster: StoryCluster) -> str:
-    rep = cluster.representative
-    return _short(cluster.label or rep.title or rep.text or rep.id)
+def _title(event: Event) -> str:
+    rep = event.representative
+    return _short(event.label or rep.title or rep.text or rep.id)
 
 
 def _more(items: Sequence[str], limit: int) -> tuple[list[str], int]:
     return list(items[:limit]), max(0, len(items) - limit)
 
 
-def _sources(cluster: StoryCluster) -> str:
-    if not cluster.sources:
+def _sources(event: Event) -> str:
+    if not event.sources:
         return f'<span style="{_MUTED}">no sources</span>'
-    shown, more = _more(cluster.sources, _MAX_SOURCES)
+    shown, more = _more(event.sources, _MAX_SOURCES)
     text = ", ".join(_esc(source) for source in shown)
     if more:
         text += f' <span style="{_MUTED}">+{more} more</span>'
     return text
 
 
-def _keywords(cluster: StoryCluster) -> str:
-    if not cluster.keywords:
+def _keywords(event: Event) -> str:
+    if not event.keywords:
         return f'<span style="{_MUTED}">none</span>'
-    shown, _ = _more(cluster.keywords, _MAX_KEYWORDS)
+    shown, _ = _more(event.keywords, _MAX_KEYWORDS)
     return "".join(f'<span style="{_CHIP}">{_esc(word)}</span>' for word in shown)
 
 
@@ -118,7 +120,7 @@ def _link(text: str, url: str | None) -> str:
     return text
 
 
-def _member(member: ClusterMember) -> str:
+def _member(member: EventMember) -> str:
     title = _link(_esc(_short(member.title or member.article_id)), member.url)
     details = [part for part in (member.source, _date(member.published_at)) if part]
     suffix = f' <span style="{_MUTED}">— {_esc(", ".join(details))}</span>' if details else ""
@@ -126,69 +128,79 @@ def _member(member: ClusterMember) -> str:
     return f'<li style="margin:1px 0">{title}{suffix}{star}</li>'
 
 
-def cluster_html(cluster: StoryCluster, *, max_members: int = 5) -> str:
+def event_html(event: Event, *, max_members: int = 5) -> str:
     """One event as an HTML card.
 
     Shows the event's label (the representative's title), its size, time span, sources and
     keywords, and the titles of its first ``max_members`` members (representative first, marked
     ★) with outlet and date, then how many more there are. All input text is escaped.
     """
-    if not isinstance(cluster, StoryCluster):
-        raise TypeError(f"cluster_html() takes a StoryCluster, got {type(cluster).__name__}")
+    if not isinstance(event, Event):
+        raise TypeError(f"event_html() takes an Event, got {type(event).__name__}")
     if max_members < 0:
         raise ValueError(f"max_members must be >= 0, got {max_members}")
-    noun = "article" if cluster.size == 1 else "articles"
-    members = "".join(_member(m) for m in cluster.members[:max_members])
-    hidden = len(cluster.members) - min(max_members, len(cluster.members))
+    noun = "article" if event.size == 1 else "articles"
+    members = "".join(_member(m) for m in event.members[:max_members])
+    hidden = len(event.members) - min(max_members, len(event.members))
     if hidden:
         members += f'<li style="{_MUTED};list-style:none">… and {hidden} more</li>'
     member_list = (
         f'<ul style="margin:6px 0 0 0;padding-left:20px">{members}</ul>' if members else ""
     )
-    n_sources = len(cluster.sources)
+    n_sources = len(event.sources)
     source_label = "source" if n_sources == 1 else "sources"
     return (
         f'<div class="storycluster-event" style="{_BOX}">'
         f'<div style="font-size:15px;font-weight:600;margin-bottom:4px">'
-        f'<span style="{_BADGE}">{cluster.size} {noun}</span>{_esc(_title(cluster))}</div>'
+        f'<span style="{_BADGE}">{event.size} {noun}</span>{_esc(_title(event))}</div>'
         f'<div style="{_MUTED};font-size:12px;margin-bottom:4px">'
-        f"{_esc(cluster.id)} · {_esc(_span(cluster))}</div>"
-        f"<div><b>{n_sources} {source_label}:</b> {_sources(cluster)}</div>"
-        f"<div><b>Keywords:</b> {_keywords(cluster)}</div>"
+        f"{_esc(event.id)} · {_esc(_span(event))}</div>"
+        f"<div><b>{n_sources} {source_label}:</b> {_sources(event)}</div>"
+        f"<div><b>Keywords:</b> {_keywords(event)}</div>"
         f"{member_list}</div>"
     )
 
 
-def result_html(result: ClusteringResult, *, max_clusters: int = 20) -> str:
+def result_html(
+    result: ClusteringResult, *, max_events: int = 20, max_clusters: int | None = None
+) -> str:
     """A clustering result as HTML: a summary line and a table of the largest events.
 
     The summary gives the number of articles, events and singleton events; the table lists the
-    ``max_clusters`` largest events (ties keep the result's order) with their index in
-    ``result.clusters``, size, label, time span, sources and keywords. All input text is escaped.
+    ``max_events`` largest events (ties keep the result's order) with their index in
+    ``result.events``, size, label, time span, sources and keywords. All input text is escaped.
+    ``max_clusters`` is the deprecated 0.1 name of ``max_events``.
     """
+    if max_clusters is not None:
+        warnings.warn(
+            "result_html(max_clusters=...) is deprecated since storycluster 0.2; use max_events",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        max_events = max_clusters
     if not isinstance(result, ClusteringResult):
         raise TypeError(f"result_html() takes a ClusteringResult, got {type(result).__name__}")
-    if max_clusters < 0:
-        raise ValueError(f"max_clusters must be >= 0, got {max_clusters}")
-    clusters = result.clusters
-    sizes = [c.size for c in clusters]
+    if max_events < 0:
+        raise ValueError(f"max_events must be >= 0, got {max_events}")
+    events = result.events
+    sizes = [c.size for c in events]
     singletons = sum(1 for size in sizes if size == 1)
     summary = (
-        f"<b>{len(result.article_ids)}</b> articles · <b>{len(clusters)}</b> events · "
+        f"<b>{len(result.article_ids)}</b> articles · <b>{len(events)}</b> events · "
         f"<b>{singletons}</b> singletons · largest <b>{max(sizes, default=0)}</b>"
     )
-    order = sorted(range(len(clusters)), key=lambda i: -clusters[i].size)[:max_clusters]
+    order = sorted(range(len(events)), key=lambda i: -events[i].size)[:max_events]
     rows = []
     for index in order:
-        cluster = clusters[index]
+        event = events[index]
         rows.append(
             "<tr>"
             f'<td style="{_TD};{_MUTED}">{index}</td>'
-            f'<td style="{_TD};text-align:right;font-weight:600">{cluster.size}</td>'
-            f'<td style="{_TD}">{_esc(_title(cluster))}</td>'
-            f'<td style="{_TD};white-space:nowrap">{_esc(_span(cluster))}</td>'
-            f'<td style="{_TD}">{_plain(cluster.sources, _MAX_SOURCES)}</td>'
-            f'<td style="{_TD}">{_plain(cluster.keywords, _MAX_KEYWORDS)}</td>'
+            f'<td style="{_TD};text-align:right;font-weight:600">{event.size}</td>'
+            f'<td style="{_TD}">{_esc(_title(event))}</td>'
+            f'<td style="{_TD};white-space:nowrap">{_esc(_span(event))}</td>'
+            f'<td style="{_TD}">{_plain(event.sources, _MAX_SOURCES)}</td>'
+            f'<td style="{_TD}">{_plain(event.keywords, _MAX_KEYWORDS)}</td>'
             "</tr>"
         )
     table = ""
@@ -202,13 +214,16 @@ def result_html(result: ClusteringResult, *, max_clusters: int = 20) -> str:
             f"<thead><tr>{header}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
         )
     footer = ""
-    if len(clusters) > len(order):
+    if len(events) > len(order):
         footer = (
             f'<div style="{_MUTED};margin-top:6px">showing the {len(order)} largest of '
-            f"{len(clusters)} events</div>"
+            f"{len(events)} events</div>"
         )
     return (
         f'<div class="storycluster-result" style="{_BOX};max-width:1100px">'
         f'<div style="font-size:14px">ClusteringResult: {summary}</div>'
         f"{table}{footer}</div>"
     )
+
+
+__getattr__ = renamed(__name__, {"cluster_html": "event_html"})

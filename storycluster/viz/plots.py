@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..models import ClusteringResult, StoryCluster
+from ..models import ClusteringResult, Event
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -46,21 +46,19 @@ def _new_axes(plt: Any, ax: Axes | None, figsize: tuple[float, float]) -> tuple[
     return fig, ax
 
 
-def _clusters(
-    value: ClusteringResult | Iterable[StoryCluster], function: str
-) -> list[StoryCluster]:
+def _events(value: ClusteringResult | Iterable[Event], function: str) -> list[Event]:
     if isinstance(value, ClusteringResult):
-        return list(value.clusters)
-    if isinstance(value, StoryCluster):
+        return list(value.events)
+    if isinstance(value, Event):
         return [value]
-    clusters = list(value)
-    for index, cluster in enumerate(clusters):
-        if not isinstance(cluster, StoryCluster):
+    events = list(value)
+    for index, event in enumerate(events):
+        if not isinstance(event, Event):
             raise TypeError(
-                f"{function}() takes a ClusteringResult or StoryClusters; item {index} is "
-                f"{type(cluster).__name__}"
+                f"{function}() takes a ClusteringResult or Events; item {index} is "
+                f"{type(event).__name__}"
             )
-    return clusters
+    return events
 
 
 def _text(label: str, limit: int = _LABEL_CHARS) -> str:
@@ -71,9 +69,9 @@ def _text(label: str, limit: int = _LABEL_CHARS) -> str:
     return text.replace("$", r"\$")
 
 
-def _event_name(cluster: StoryCluster) -> str:
-    rep = cluster.representative
-    return cluster.label or rep.title or rep.text or cluster.id
+def _event_name(event: Event) -> str:
+    rep = event.representative
+    return event.label or rep.title or rep.text or event.id
 
 
 def _note(ax: Axes, text: str) -> None:
@@ -90,7 +88,7 @@ def _note(ax: Axes, text: str) -> None:
 
 
 def timeline(
-    result_or_clusters: ClusteringResult | Iterable[StoryCluster],
+    result_or_events: ClusteringResult | Iterable[Event],
     *,
     top: int = 20,
     ax: Axes | None = None,
@@ -110,16 +108,16 @@ def timeline(
 
     if top < 1:
         raise ValueError(f"top must be >= 1, got {top}")
-    clusters = _clusters(result_or_clusters, "timeline")
-    dated = [c for c in clusters if c.first_published is not None and c.last_published is not None]
-    undated = len(clusters) - len(dated)
+    events = _events(result_or_events, "timeline")
+    dated = [c for c in events if c.first_published is not None and c.last_published is not None]
+    undated = len(events) - len(dated)
     order = sorted(dated, key=lambda c: (-c.size, c.first_published))[:top]
     fig, ax = _new_axes(plt, ax, (10, max(2.5, 0.38 * len(order) + 1.4)))
     notes = []
     if len(dated) > len(order):
         notes.append(f"showing the {len(order)} largest of {len(dated)} dated events")
     if undated:
-        notes.append(f"{undated} of {len(clusters)} events have no dates and are not shown")
+        notes.append(f"{undated} of {len(events)} events have no dates and are not shown")
     if not order:
         ax.text(0.5, 0.5, "no events with publication dates", ha="center", va="center")
         ax.set_axis_off()
@@ -142,8 +140,8 @@ def timeline(
     )
     xs: list[float] = []
     ys: list[float] = []
-    for row, cluster in zip(rows, order, strict=True):
-        for member in cluster.members:
+    for row, event in zip(rows, order, strict=True):
+        for member in event.members:
             if member.published_at is not None:
                 xs.append(mdates.date2num(member.published_at))
                 ys.append(float(row))
@@ -169,9 +167,7 @@ def timeline(
     return fig
 
 
-def size_distribution(
-    result: ClusteringResult | Iterable[StoryCluster], ax: Axes | None = None
-) -> Figure:
+def size_distribution(result: ClusteringResult | Iterable[Event], ax: Axes | None = None) -> Figure:
     """Histogram of event sizes (articles per event).
 
     Sizes up to 40 get one bar each; larger ranges use logarithmic bins and axis. The count axis
@@ -180,9 +176,9 @@ def size_distribution(
     plt = _require_matplotlib("size_distribution")
     from matplotlib.ticker import MaxNLocator
 
-    clusters = _clusters(result, "size_distribution")
+    events = _events(result, "size_distribution")
     fig, ax = _new_axes(plt, ax, (7, 4))
-    sizes = np.array([c.size for c in clusters], dtype=np.int64)
+    sizes = np.array([c.size for c in events], dtype=np.int64)
     if sizes.size == 0:
         ax.text(0.5, 0.5, "no events", ha="center", va="center")
         ax.set_axis_off()
@@ -279,7 +275,7 @@ def article_map(
         raise ValueError(f"top must be >= 0, got {top}")
     names: dict[int, str] = {}
     if isinstance(labels, ClusteringResult):
-        names = {i: _event_name(c) for i, c in enumerate(labels.clusters)}
+        names = {i: _event_name(c) for i, c in enumerate(labels.events)}
         labels = labels.labels
     points = np.asarray(embeddings, dtype=np.float64)
     codes = np.asarray(labels)
