@@ -20,6 +20,7 @@ from __future__ import annotations
 from . import _compat
 from ._features.cache import CachedEmbedder
 from ._features.embedding import DEFAULT_MODEL, Embedder, SentenceTransformerEmbedder
+from ._persist.model import ModelFormatError
 from .batch import StoryClusterer
 from .evaluation import EvaluationReport, evaluate
 from .io import (
@@ -32,7 +33,7 @@ from .io import (
     write_assignments_jsonl,
     write_events_jsonl,
 )
-from .models import Article, ClusteringResult, Event, EventMember
+from .models import Article, ClusteringResult, Event, EventMatch, EventMember
 from .stream._clusterer import Assignment, Merge, StreamClusterer, StreamUpdate
 from .stream._persistence import StateError
 
@@ -50,8 +51,10 @@ __all__ = [
     "Embedder",
     "EvaluationReport",
     "Event",
+    "EventMatch",
     "EventMember",
     "Merge",
+    "ModelFormatError",
     "SentenceTransformerEmbedder",
     "StateError",
     "StoryClusterer",

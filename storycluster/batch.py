@@ -13,10 +13,16 @@ from typing import Any
 import numpy as np
 
 from ._features.embedding import DEFAULT_MODEL, Embedder
-from ._features.features import ArticleFeatures, build_features
+from ._features.features import (
+    ArticleFeatures,
+    TermWeights,
+    fit_features,
+    transform_features,
+)
 from ._features.vectors import check_embeddings, make_embedder
 from ._grouping.linkage import average_linkage_labels, canonical_labels, sparse_average_linkage
-from ._grouping.representatives import build_events
+from ._grouping.representatives import build_events, members_event_id
+from ._scoring.events import FittedCorpus, event_scores, new_background
 from ._scoring.neighbors import candidate_pairs
 from ._scoring.similarity import (
     DEFAULT_SHORT_DENSE_WEIGHT,
@@ -27,9 +33,12 @@ from ._scoring.similarity import (
     DEFAULT_TIME_SCALE_DAYS,
     Background,
     SimilarityWeights,
+    background_sample,
     check_scoring_params,
     edge_scores,
     estimate_background,
+    for_text_length,
+    length_share,
     pair_scores,
     scoring_for_corpus,
 )
@@ -38,7 +47,7 @@ from ._text.fields import body_text, embedding_text, lexical_text
 from ._text.language import detect_languages
 from ._text.preparation import prepare_article, prepare_articles
 from .io import as_articles
-from .models import Article, ClusteringResult, Event
+from .models import Article, ClusteringResult, Event, EventMatch
 
 __all__ = ["StoryClusterer"]
 
@@ -135,6 +144,11 @@ class StoryClusterer:
         The dense embeddings used (computed or passed in).
     cleaned_texts_ : list of str
         The text each article was featurised with, after cleaning.
+
+    After :meth:`fit`, :meth:`predict` places new articles in the fitted events (or in new
+    events of their own), :meth:`transform` gives their scores, :meth:`find_events` ranks the
+    events for a text query, and :meth:`save` / :meth:`load` keep the fitted model on disk
+    (a directory of JSON and ``.npy`` files, versioned and checksummed, no pickle).
 
     Examples
     --------
@@ -297,7 +311,7 @@ class StoryClusterer:
             dense = check_embeddings(vectors, len(items), source="the embedding model")
         else:
             dense = check_embeddings(embeddings, len(items))
-        features, background, corpus = self._features(
+        features, background, corpus, fitted = self._features(
             prepared, dense, reference, reference_embeddings, embedded=embeddings is None
         )
         weights, threshold = scoring_for_corpus(
@@ -358,6 +372,13 @@ class StoryClusterer:
         )
         self.embeddings_ = dense
         self.cleaned_texts_ = [article.text or "" for article in prepared]
+        self._corpus = FittedCorpus(
+            features=features,
+            background=background,
+            labels=labels,
+            terms=fitted[0],
+            sample=fitted[1],
+        )
         logger.info("clustered %d articles into %d events", len(items), len(events))
         return self
 
@@ -373,9 +394,11 @@ class StoryClusterer:
         reference_embeddings: np.ndarray | None,
         *,
         embedded: bool,
-    ) -> tuple[ArticleFeatures, Background, ArticleFeatures]:
-        """Features and background of ``prepared``, and the features of the corpus they are
-        scored in (its dates set the neutral time gap, its lengths the text-length adjustment).
+    ) -> tuple[ArticleFeatures, Background, ArticleFeatures, tuple[TermWeights, ArticleFeatures]]:
+        """Features and background of ``prepared``, the features of the corpus they are
+        scored in (its dates set the neutral time gap, its lengths the text-length adjustment),
+        and what scoring new articles needs: the term weights and the background sample's
+        features.
 
         With reference rows, term weights are fitted on the articles and the reference
         together, while backgrounds, the time gap and the lengths come from the reference
@@ -405,22 +428,26 @@ class StoryClusterer:
             extra = [self._prepare(given[i]) for i in keep]
             extra_dense = None if extra_dense is None else extra_dense[keep]
         if not extra:
-            features = build_features(prepared, dense, max_chars=self.max_chars)
-            return features, estimate_background(features), features
+            features, terms = fit_features(prepared, dense, max_chars=self.max_chars)
+            sample = features.take(background_sample(len(features)))
+            return features, estimate_background(features), features, (terms, sample)
         if extra_dense is None:
             vectors = self._embedder().encode(
                 [embedding_text(article, self.lead_chars) for article in extra]
             )
             extra_dense = check_embeddings(vectors, len(extra), source="the embedding model")
         n = len(prepared)
-        combined = build_features(
+        combined, terms = fit_features(
             [*prepared, *extra], np.vstack([dense, extra_dense]), max_chars=self.max_chars
         )
-        background = estimate_background(combined, among=np.arange(n, len(combined)))
+        among = np.arange(n, len(combined))
+        background = estimate_background(combined, among=among)
+        sample = combined.take(background_sample(len(combined), among=among))
         return (
             combined.take(np.arange(n)),
             Background(mean=background.mean[:, :n], sd=background.sd[:, :n]),
-            combined.take(np.arange(n, len(combined))),
+            combined.take(among),
+            (terms, sample),
         )
 
     def embedding_texts(self, articles: Any) -> list[str]:
@@ -450,6 +477,150 @@ class StoryClusterer:
             if original is not None:
                 result[i] = position[original]
         return result
+
+    # -- new articles and queries ------------------------------------------------------------
+
+    def predict(self, articles: Any, *, embeddings: np.ndarray | None = None) -> np.ndarray:
+        """The event of each new article: a fitted event's id, or a new id.
+
+        Each article is scored against every fitted event with the evidence and the score of
+        :meth:`fit` (see :meth:`transform`) and joins the best event if its score reaches
+        ``threshold_``; otherwise it is an event of its own, with the id a fit would give that
+        singleton (:func:`storycluster._grouping.representatives.members_event_id` of its
+        article id).
+        New articles are not grouped with each other and the model does not change: refit, or
+        use :class:`storycluster.StreamClusterer`, to find new events among them.
+
+        Parameters
+        ----------
+        articles:
+            As for :meth:`fit`.
+        embeddings:
+            Optional precomputed ``(n_articles, dim)`` dense vectors of the fitted model's
+            dimension, in input order; skips the embedding model.
+
+        Returns
+        -------
+        ndarray of str, shape (n_articles,)
+            Event ids, in input order.
+        """
+        items, scores = self._scores_of(articles, embeddings)
+        ids = [event.id for event in self.events_]
+        out = [members_event_id([article.id]) for article in items]
+        if scores.shape[1]:
+            best = scores.argmax(axis=1)
+            for i, j in enumerate(best.tolist()):
+                if scores[i, j] >= self.threshold_:
+                    out[i] = ids[j]
+        return np.array(out, dtype=str)
+
+    def transform(self, articles: Any, *, embeddings: np.ndarray | None = None) -> np.ndarray:
+        """Scores of new articles against the fitted events.
+
+        Returns a ``(n_articles, n_events)`` float32 array; column ``j`` is ``events_[j]``.
+        A score is the mean event similarity of the article with the event's members, in
+        background standard deviations: the quantity average linkage compares with
+        ``threshold_`` in :meth:`fit`, so an article whose best score reaches ``threshold_``
+        belongs to that event (see :meth:`predict`).
+        """
+        return self._scores_of(articles, embeddings)[1]
+
+    def find_events(self, query: str, *, top_n: int = 10) -> list[EventMatch]:
+        """The fitted events that best match a text query, best first.
+
+        The query is scored like an undated article against every event's members, on the
+        dense embedding, its words and its names and numbers (those the fitted vocabulary
+        knows), with the weights for its length (a short query weighs the embedding most, see
+        ``short_dense_weight``). A score is in background standard deviations, as in
+        :meth:`transform`; above ``threshold_`` the query reads like a report of the event.
+
+        >>> model.find_events("earthquake in Nepal", top_n=3)  # doctest: +SKIP
+        [EventMatch(event=Event(id='ev_...', size=12, ...), score=6.1), ...]
+        """
+        corpus = self._fitted_corpus()
+        if not isinstance(query, str) or not query.strip():
+            raise ValueError(f"query must be a non-empty string, got {query!r}")
+        if not isinstance(top_n, numbers.Integral) or isinstance(top_n, bool) or top_n < 1:
+            raise ValueError(f"top_n must be a positive int, got {top_n!r}")
+        article = Article(id="query", title=query.strip())
+        dense = self._embed([article], None, len(corpus.features.dense[0]))
+        features = transform_features([article], dense, corpus.terms, max_chars=self.max_chars)
+        base = self._validate_params()
+        weights, _ = for_text_length(
+            base,
+            float(self.threshold),
+            replace(base, dense=self.short_dense_weight, lexical=self.short_lexical_weight),
+            float(self.short_threshold),
+            length_share(features.words),
+        )
+        scores = event_scores(corpus, features, new_background(corpus, features), weights)[0]
+        order = np.lexsort((np.arange(scores.size), -scores))[:top_n]
+        return [EventMatch(self.events_[j], round(float(scores[j]), 6)) for j in order]
+
+    def _fitted_corpus(self) -> FittedCorpus:
+        corpus: FittedCorpus | None = getattr(self, "_corpus", None)
+        if corpus is None:
+            from sklearn.exceptions import NotFittedError
+
+            raise NotFittedError(
+                "this StoryClusterer is not fitted yet: call fit(articles) or "
+                "StoryClusterer.load(path) first"
+            )
+        return corpus
+
+    def _embed(self, prepared: Sequence[Article], embeddings: Any, dim: int) -> np.ndarray:
+        if embeddings is None:
+            vectors = self._embedder().encode(
+                [embedding_text(article, self.lead_chars) for article in prepared]
+            )
+            dense = check_embeddings(vectors, len(prepared), source="the embedding model")
+        else:
+            dense = check_embeddings(embeddings, len(prepared))
+        if dense.shape[1] != dim:
+            raise ValueError(
+                f"embeddings have dimension {dense.shape[1]}, the fitted model {dim}: use the "
+                "model the events were fitted with"
+            )
+        return dense
+
+    def _scores_of(self, articles: Any, embeddings: Any) -> tuple[list[Article], np.ndarray]:
+        corpus = self._fitted_corpus()
+        items = as_articles(articles)
+        _check_input(items, self.max_articles)
+        prepared = prepare_articles(items, clean=self.clean, max_chars=self.max_chars)
+        dense = self._embed(prepared, embeddings, corpus.features.dense.shape[1])
+        features = transform_features(prepared, dense, corpus.terms, max_chars=self.max_chars)
+        background = new_background(corpus, features)
+        return items, event_scores(corpus, features, background, self.weights_)
+
+    # -- persistence --------------------------------------------------------------------------
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write the fitted model to the directory ``path``, atomically; no pickle.
+
+        The format (a ``manifest.json`` with a format version and the SHA-256 of every other
+        file, JSON and ``.npy`` files) is described in :mod:`storycluster._persist.model`.
+        ``path`` must not exist, or hold a model saved before, which is replaced.
+        """
+        from ._persist.model import save_model
+
+        save_model(self, path)
+
+    @classmethod
+    def load(
+        cls, path: str | os.PathLike[str], *, model: str | Embedder | None = None
+    ) -> StoryClusterer:
+        """A model written by :meth:`save`: the same events, ``labels_`` and predictions.
+
+        ``model`` replaces the embedding model recorded in the file; it is required to embed
+        new articles or queries when the model was fitted with an embedder object rather than
+        a model name (or pass ``embeddings=`` to :meth:`predict`). Raises
+        :class:`storycluster.ModelFormatError` (a ``ValueError``) for a file of another format
+        version, a missing or a corrupted file.
+        """
+        from ._persist.model import load_model
+
+        return load_model(cls, path, model=model)
 
     @property
     def clusters_(self) -> list[Event]:

@@ -8,16 +8,18 @@ from __future__ import annotations
 import warnings
 from collections.abc import Iterator, Sequence
 from datetime import date, datetime, timezone
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ._compat import renamed
 
-__all__ = ["Article", "ClusteringResult", "Event", "EventMember"]
+__all__ = ["Article", "ClusteringResult", "Event", "EventMatch", "EventMember"]
 
 #: Longest id accepted, in characters. Ids are keys in outputs and state files, not payloads.
 MAX_ID_CHARS = 1_000
+#: Events listed by ``str(result)``.
+_STR_EVENTS = 10
 
 
 class Article(BaseModel):
@@ -144,17 +146,38 @@ class Event(BaseModel):
         """Ids of the members, in member order (representative first)."""
         return [member.article_id for member in self.members]
 
+    def _span(self) -> str:
+        if self.first_published is None or self.last_published is None:
+            return ""
+        first, last = self.first_published.date(), self.last_published.date()
+        return f"{first}" if first == last else f"{first}..{last}"
+
     def __repr__(self) -> str:
-        span = ""
-        if self.first_published is not None and self.last_published is not None:
-            first, last = self.first_published.date(), self.last_published.date()
-            span = f", {first}" if first == last else f", {first}..{last}"
+        span = self._span()
+        span = f", {span}" if span else ""
         return f"Event(id={self.id!r}, size={self.size}{span}, label={self.label!r})"
+
+    def __str__(self) -> str:
+        """One line: id, size, dates and label (never the articles' texts)."""
+        unit = "article" if self.size == 1 else "articles"
+        parts = [self.id, f"{self.size} {unit}", self._span() or "no dates", self.label]
+        return " · ".join(part for part in parts if part)
 
     def _repr_html_(self) -> str:
         from .viz.html import event_html
 
         return event_html(self)
+
+
+class EventMatch(NamedTuple):
+    """An event found for a query (:meth:`storycluster.StoryClusterer.find_events`) and its
+    score, in background standard deviations: higher is a better match."""
+
+    event: Event
+    score: float
+
+    def __str__(self) -> str:
+        return f"{self.score:6.2f}  {self.event}"
 
 
 class ClusteringResult(BaseModel):
@@ -211,6 +234,14 @@ class ClusteringResult(BaseModel):
         except ValueError:
             raise KeyError(f"no article with id {article_id!r} in this result") from None
         return self.events[self.labels[position]]
+
+    def __str__(self) -> str:
+        """The summary line and one line per event, the ten largest (no article texts)."""
+        lines = [repr(self)]
+        lines += [f"  {event}" for event in self.events[:_STR_EVENTS]]
+        if len(self.events) > _STR_EVENTS:
+            lines.append(f"  ... and {len(self.events) - _STR_EVENTS} more events")
+        return "\n".join(lines)
 
     def __repr__(self) -> str:
         sizes = [event.size for event in self.events]

@@ -19,7 +19,15 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from .._text.fields import entity_tokens, lexical_text, word_count
 from ..models import Article
 
-__all__ = ["ArticleFeatures", "build_features", "days_since_epoch"]
+__all__ = [
+    "ArticleFeatures",
+    "TermWeights",
+    "build_features",
+    "days_since_epoch",
+    "fit_features",
+    "stack_features",
+    "transform_features",
+]
 
 #: Below this many articles, words shared by most documents are kept: with a handful of
 #: articles "most" may be just two, which is exactly what an event looks like.
@@ -90,30 +98,120 @@ def days_since_epoch(articles: Sequence[Article]) -> np.ndarray:
     )
 
 
-def _tfidf(texts: Sequence[str], **options: object) -> tuple[sparse.csr_matrix, np.ndarray]:
+@dataclass(frozen=True)
+class TermWeights:
+    """The fitted lexical and entity vocabularies and their IDF: what it takes to featurise new
+    articles as the fitted ones were (see :func:`transform_features`)."""
+
+    lexical_vocabulary: np.ndarray
+    lexical_idf: np.ndarray
+    entity_vocabulary: np.ndarray
+    entity_idf: np.ndarray
+
+
+#: Options of the two TF-IDF vectorizers (besides ``sublinear_tf`` and the document
+#: frequency bounds, which depend on the corpus size).
+_LEXICAL_OPTIONS: dict[str, object] = {"stop_words": "english"}
+_ENTITY_OPTIONS: dict[str, object] = {"token_pattern": r"\S+"}
+
+
+def _tfidf(
+    texts: Sequence[str], **options: object
+) -> tuple[sparse.csr_matrix, np.ndarray, np.ndarray]:
     max_df = _MAX_DF if len(texts) >= _MIN_DOCS_FOR_MAX_DF else 1.0
     vectorizer = TfidfVectorizer(sublinear_tf=True, max_df=max_df, dtype=np.float32, **options)
     try:
         matrix = vectorizer.fit_transform(texts)
     except ValueError:
         # Every text was empty or only stop words: no lexical evidence at all.
-        return sparse.csr_matrix((len(texts), 0), dtype=np.float32), np.array([], dtype=object)
-    return sparse.csr_matrix(matrix), vectorizer.get_feature_names_out()
+        empty = np.array([], dtype=object)
+        return sparse.csr_matrix((len(texts), 0), dtype=np.float32), empty, np.zeros(0)
+    return (
+        sparse.csr_matrix(matrix),
+        vectorizer.get_feature_names_out(),
+        np.asarray(vectorizer.idf_, dtype=np.float64),
+    )
+
+
+def _apply_tfidf(
+    texts: Sequence[str], vocabulary: np.ndarray, idf: np.ndarray, **options: object
+) -> sparse.csr_matrix:
+    """TF-IDF of ``texts`` with a fitted vocabulary and IDF: the same rows ``TfidfVectorizer``
+    gives (sublinear term frequency, times IDF, rows L2-normalised)."""
+    from sklearn.feature_extraction.text import CountVectorizer
+    from sklearn.preprocessing import normalize
+
+    if vocabulary.size == 0:
+        return sparse.csr_matrix((len(texts), 0), dtype=np.float32)
+    counts = CountVectorizer(
+        vocabulary={str(term): i for i, term in enumerate(vocabulary.tolist())},
+        dtype=np.float64,
+        **options,  # type: ignore[arg-type]
+    ).transform(texts)
+    counts = sparse.csr_matrix(counts)
+    counts.data = np.log(counts.data) + 1.0
+    weighted = counts @ sparse.diags(np.asarray(idf, dtype=np.float64))
+    return sparse.csr_matrix(normalize(weighted, norm="l2"), dtype=np.float32)
 
 
 def build_features(
     articles: Sequence[Article], dense: np.ndarray, *, max_chars: int
 ) -> ArticleFeatures:
     """Fit the lexical and entity vocabularies on ``articles`` and stack all features."""
+    return fit_features(articles, dense, max_chars=max_chars)[0]
+
+
+def fit_features(
+    articles: Sequence[Article], dense: np.ndarray, *, max_chars: int
+) -> tuple[ArticleFeatures, TermWeights]:
+    """:func:`build_features`, and the vocabularies and IDF it fitted."""
     texts = [lexical_text(article, max_chars) for article in articles]
     min_df = _LEXICAL_MIN_DF if len(texts) >= _MIN_DOCS_FOR_MAX_DF else 1
-    lexical, vocabulary = _tfidf(texts, stop_words="english", min_df=min_df)
-    entities, _ = _tfidf([entity_tokens(text) for text in texts], token_pattern=r"\S+")
-    return ArticleFeatures(
+    lexical, vocabulary, lexical_idf = _tfidf(texts, min_df=min_df, **_LEXICAL_OPTIONS)
+    entities, entity_vocabulary, entity_idf = _tfidf(
+        [entity_tokens(text) for text in texts], **_ENTITY_OPTIONS
+    )
+    features = ArticleFeatures(
         dense=dense,
         lexical=lexical,
         entities=entities,
         days=days_since_epoch(articles),
         vocabulary=vocabulary,
         words=np.array([word_count(text) for text in texts], dtype=np.int64),
+    )
+    return features, TermWeights(vocabulary, lexical_idf, entity_vocabulary, entity_idf)
+
+
+def transform_features(
+    articles: Sequence[Article], dense: np.ndarray, terms: TermWeights, *, max_chars: int
+) -> ArticleFeatures:
+    """Features of new ``articles`` with fitted vocabularies and IDF (``terms``): words the
+    fitted corpus did not have are left out, as a fitted vectorizer leaves them out."""
+    texts = [lexical_text(article, max_chars) for article in articles]
+    return ArticleFeatures(
+        dense=dense,
+        lexical=_apply_tfidf(
+            texts, terms.lexical_vocabulary, terms.lexical_idf, **_LEXICAL_OPTIONS
+        ),
+        entities=_apply_tfidf(
+            [entity_tokens(text) for text in texts],
+            terms.entity_vocabulary,
+            terms.entity_idf,
+            **_ENTITY_OPTIONS,
+        ),
+        days=days_since_epoch(articles),
+        vocabulary=terms.lexical_vocabulary,
+        words=np.array([word_count(text) for text in texts], dtype=np.int64),
+    )
+
+
+def stack_features(*parts: ArticleFeatures) -> ArticleFeatures:
+    """The rows of ``parts``, one after the other; they must share their vocabularies."""
+    return ArticleFeatures(
+        dense=np.vstack([part.dense for part in parts]),
+        lexical=sparse.csr_matrix(sparse.vstack([part.lexical for part in parts], format="csr")),
+        entities=sparse.csr_matrix(sparse.vstack([part.entities for part in parts], format="csr")),
+        days=np.concatenate([part.days for part in parts]),
+        vocabulary=parts[0].vocabulary,
+        words=np.concatenate([part.words for part in parts]),
     )

@@ -41,6 +41,7 @@ __all__ = [
     "Background",
     "ScoringRows",
     "SimilarityWeights",
+    "background_sample",
     "check_scoring_params",
     "combine_scores",
     "edge_scores",
@@ -234,6 +235,21 @@ def _cosines(features: ArticleFeatures, rows: np.ndarray, cols: np.ndarray) -> l
     return [np.asarray(block, dtype=np.float32) for block in out]
 
 
+def background_sample(
+    n: int, *, among: np.ndarray | None = None, sample_size: int = 2000, seed: int = 0
+) -> np.ndarray:
+    """The sorted rows :func:`estimate_background` measures every article against.
+
+    Drawn from the rows ``among`` (default: all ``n`` rows): with at most ``sample_size + 1``
+    of them every one is used; above, a seeded sample of ``sample_size``.
+    """
+    pool = np.arange(n) if among is None else np.unique(np.asarray(among, dtype=np.int64))
+    if pool.size > sample_size + 1:
+        rng = np.random.default_rng(seed)
+        return np.sort(pool[rng.choice(pool.size, size=sample_size, replace=False)])
+    return pool
+
+
 def estimate_background(
     features: ArticleFeatures,
     *,
@@ -249,12 +265,7 @@ def estimate_background(
     linear in ``n``.
     """
     n = len(features)
-    pool = np.arange(n) if among is None else np.unique(np.asarray(among, dtype=np.int64))
-    if pool.size > sample_size + 1:
-        rng = np.random.default_rng(seed)
-        sample = np.sort(pool[rng.choice(pool.size, size=sample_size, replace=False)])
-    else:
-        sample = pool
+    sample = background_sample(n, among=among, sample_size=sample_size, seed=seed)
     sums = np.zeros((3, n))
     squares = np.zeros((3, n))
     counts = np.zeros(n)

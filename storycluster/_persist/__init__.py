@@ -1,0 +1,1 @@
+"""Saving and loading fitted models: versioned, checksummed files, no pickle."""
