@@ -108,12 +108,17 @@ def test_unrelated_article_is_a_singleton(fitted):
     assert (fitted.labels_ >= 0).all()
 
 
-def test_cluster_ids_are_stable_ids_of_their_members(fitted):
-    from storycluster._grouping.representatives import members_event_id
+def test_event_ids_name_the_founding_article(fitted):
+    from storycluster._grouping.ids import event_id
 
-    for cluster in fitted.events_:
-        assert cluster.id == members_event_id(cluster.article_ids)
-        assert cluster.id.startswith("ev_")
+    for event in fitted.events_:
+        dated = [m for m in event.members if m.published_at is not None]
+        if dated:
+            founder = min(dated, key=lambda m: (m.published_at, m.article_id)).article_id
+        else:
+            founder = min(event.article_ids)
+        assert event.id == event_id(founder)
+        assert event.id.startswith("ev_")
     assert len({c.id for c in fitted.events_}) == len(fitted.events_)
 
 

@@ -42,8 +42,11 @@ def test_cluster_pandas_finds_the_events():
     assert sc.evaluate(labels.tolist(), gold).bcubed_f1 == pytest.approx(1.0)
     assert events["size"].tolist() == [4, 3, 3, 3, 1]
     assert set(events.columns) == set(dist.EVENT_COLUMNS)
-    smallest = links.groupby("event_id")["article_id"].min()
-    assert all(dist.event_id_for(m) == e for e, m in smallest.items())
+    # Named after the founder: the earliest member, ties by smallest id (as in batch).
+    day = dict(zip(frame["id"], dist.published_days(frame["published_at"]), strict=True))
+    for event, members in links.groupby("event_id")["article_id"]:
+        founder = min(members, key=lambda m: (day[m], m))
+        assert dist.event_id_for(founder) == event
     # Row order does not matter.
     shuffled = frame.sample(frac=1.0, random_state=1).reset_index(drop=True)
     assert dist.cluster_pandas(shuffled)[0].sort_values("article_id")["event_id"].tolist() == (

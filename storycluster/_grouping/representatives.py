@@ -3,7 +3,6 @@ keywords, label."""
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -11,18 +10,14 @@ from scipy import sparse
 
 from .._features.features import ArticleFeatures
 from ..models import Article, Event, EventMember
+from .ids import event_id as make_event_id
+from .ids import founder
 
-__all__ = ["assemble_event", "build_events", "member_centrality", "members_event_id"]
+__all__ = ["assemble_event", "build_events", "member_centrality"]
 
 _LABEL_CHARS = 120
 #: Pairs scored per call of ``pair_scores`` in :func:`member_centrality`.
 _PAIR_CHUNK = 200_000
-
-
-def members_event_id(member_ids: Sequence[str]) -> str:
-    """A stable event id: the same set of member ids always gives the same id."""
-    digest = hashlib.blake2b("\x1f".join(sorted(member_ids)).encode("utf-8"), digest_size=8)
-    return f"ev_{digest.hexdigest()}"
 
 
 def member_centrality(
@@ -135,7 +130,7 @@ def assemble_event(
     position of the representative among ``members``, ``duplicate_of`` each member's original's
     id when it is a near-copy of another member. Members are listed representative first, then
     by cosine to the members' mean embedding (ties: id); ``similarity`` is that cosine. The id
-    is ``event_id``, or :func:`members_event_id` of the member ids.
+    is ``event_id``, or that of the members' founder (:mod:`storycluster._grouping.ids`).
     """
     centroid = dense.mean(axis=0)
     centroid /= max(float(np.linalg.norm(centroid)), 1e-12)
@@ -159,7 +154,10 @@ def assemble_event(
     ]
     dates = [m.published_at for m in event_members if m.published_at is not None]
     return Event(
-        id=event_id or members_event_id([m.article_id for m in event_members]),
+        id=event_id
+        or make_event_id(
+            members[founder([m.id for m in members], [m.published_at for m in members])].id
+        ),
         size=len(event_members),
         representative=members[representative],
         members=event_members,

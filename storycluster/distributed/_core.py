@@ -36,6 +36,7 @@ import pandas as pd
 
 from .._compat import renamed
 from .._features.embedding import DEFAULT_MODEL
+from .._grouping.ids import event_id as founder_event_id
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..models import Event
@@ -377,10 +378,8 @@ def _nanmax(a: float, b: float) -> float:
     return b if math.isnan(a) else a if math.isnan(b) else max(a, b)
 
 
-def event_id_for(smallest_member_id: str) -> str:
-    """``"ev_"`` and a BLAKE2 hash of an event's smallest member id."""
-    digest = hashlib.blake2b(smallest_member_id.encode("utf-8"), digest_size=8).hexdigest()
-    return f"ev_{digest}"
+#: The id of the event founded by an article: :func:`storycluster._grouping.ids.event_id`.
+event_id_for = founder_event_id
 
 
 def link_windows(assignments: pd.DataFrame, *, max_span_days: float = 90.0) -> pd.DataFrame:
@@ -392,9 +391,10 @@ def link_windows(assignments: pd.DataFrame, *, max_span_days: float = 90.0) -> p
     of larger clusters first. A union that would make the event span (first to last
     publication time of the members of its clusters) more than ``max_span_days`` is skipped,
     so a long-running story does not chain into one giant event. Each article then takes the
-    event of its primary cluster, with that cluster's score, size and keywords. The event id is
-    :func:`event_id_for` of its smallest member id. The result depends only on the assignment
-    rows, not on their order.
+    event of its primary cluster, with that cluster's score, size and keywords. The event is
+    named after its founder (:func:`event_id_for`): its earliest member, undated members last,
+    ties by smallest id, as in a batch run. The result depends only on the assignment rows, not
+    on their order.
     """
     if len(assignments) == 0:
         return pd.DataFrame(columns=LINK_COLUMNS)
@@ -428,18 +428,26 @@ def link_windows(assignments: pd.DataFrame, *, max_span_days: float = 90.0) -> p
 
     roots = np.array([uf.find(c) for c in primary["_code"].tolist()], dtype=np.int64)
     article_ids = primary.index.to_numpy()
-    smallest = pd.Series(article_ids).groupby(roots).transform("min").to_numpy()
-    event_names = {s: event_id_for(s) for s in set(smallest.tolist())}
+    founders = _founders(article_ids, primary["day"].to_numpy(dtype=np.float64), roots)
     return pd.DataFrame(
         {
             "article_id": article_ids,
-            "event_id": [event_names[s] for s in smallest],
+            "event_id": [founder_event_id(founders[root]) for root in roots.tolist()],
             "score": primary["score"].to_numpy(dtype=np.float64),
             "cluster_size": primary["cluster_size"].to_numpy(dtype=np.int64),
             "keywords": primary["keywords"].tolist(),
         },
         columns=LINK_COLUMNS,
     )
+
+
+def _founders(article_ids: np.ndarray, days: np.ndarray, roots: np.ndarray) -> dict[int, str]:
+    """Each root's founder id: the earliest member, undated last, ties by smallest id."""
+    order = pd.DataFrame(
+        {"root": roots, "undated": np.isnan(days), "day": days, "article_id": article_ids}
+    ).sort_values(["root", "undated", "day", "article_id"], kind="stable")
+    first = order.drop_duplicates("root")
+    return dict(zip(first["root"].tolist(), first["article_id"].tolist(), strict=True))
 
 
 # -- 4. events ------------------------------------------------------------------------------

@@ -63,8 +63,10 @@ Time
     time for the window (arrival order) and gets no time evidence.
 
 Ids
-    An event id is ``"ev_"`` and a BLAKE2 hash of a creation counter and the event's first
-    article id. It is fixed when the event opens and never changes while the event lives.
+    An event is named after the article that opened it (``"ev_"`` and a BLAKE2b hash of its id,
+    :mod:`storycluster._grouping.ids`, the scheme batch and engines share). The id is fixed when
+    the event opens and never changes while the event lives; after a merge the older event's id
+    survives (earlier first article; ties: the event opened first).
 
 Thread safety
     One ``threading.RLock`` serialises :meth:`partial_fit`, :meth:`save`, :meth:`event_of`,
@@ -75,7 +77,6 @@ Thread safety
 
 from __future__ import annotations
 
-import hashlib
 import math
 import os
 import threading
@@ -92,6 +93,7 @@ from sklearn.utils import murmurhash3_32
 from .._features.embedding import DEFAULT_MODEL, Embedder
 from .._features.features import days_since_epoch
 from .._features.vectors import check_embeddings, make_embedder
+from .._grouping import ids
 from .._grouping.representatives import assemble_event
 from .._scoring.similarity import (
     _MIN_SD,
@@ -693,10 +695,7 @@ class StreamClusterer:
                 event.last = _nanmax(event.last, t)
                 created = False
             else:
-                digest = hashlib.blake2b(
-                    f"{batch.counter}\x1f{article.id}".encode(), digest_size=8
-                ).hexdigest()
-                event = _Event(f"ev_{digest}", batch.counter, [index], t, t)
+                event = _Event(ids.event_id(article.id), batch.counter, [index], t, t)
                 batch.counter += 1
                 batch.events[event.id] = event
                 created = True
@@ -1029,7 +1028,7 @@ def _slice(bundle: _Bundle, j: int) -> _Bundle:
 
 
 def _older(a: _Event, b: _Event) -> bool:
-    """Whether ``a`` survives a merge with ``b``: earlier first article, then smaller id."""
+    """Whether ``a`` survives a merge with ``b``: earlier first article, then opened first."""
     fa = math.inf if math.isnan(a.first) else a.first
     fb = math.inf if math.isnan(b.first) else b.first
-    return (fa, a.id) < (fb, b.id)
+    return (fa, a.seq) < (fb, b.seq)
