@@ -25,6 +25,7 @@ from .batch import StoryClusterer
 from .evaluation import EvaluationReport, evaluate
 from .io import (
     ArticleValidationError,
+    InputWarning,
     articles_from_dataframe,
     articles_from_records,
     events_to_dataframe,
@@ -53,6 +54,7 @@ __all__ = [
     "Event",
     "EventMatch",
     "EventMember",
+    "InputWarning",
     "Merge",
     "ModelFormatError",
     "SentenceTransformerEmbedder",

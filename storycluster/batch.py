@@ -466,7 +466,7 @@ class StoryClusterer:
         """Position of the original each article copies, or None; originals are the earliest."""
         if self.dedup_threshold is None:
             return [None] * len(prepared)
-        order = sorted(range(len(prepared)), key=lambda i: _time_order_key(prepared[i], i))
+        order = sorted(range(len(prepared)), key=lambda i: _time_order_key(prepared[i]))
         # Outlets rewrite headlines but reuse the wire body: compare bodies (titles if empty).
         texts = [body_text(prepared[i]) or (prepared[i].title or "") for i in order]
         ids = [prepared[i].id for i in order]
@@ -659,11 +659,12 @@ _PARAM_NAMES = (
 )
 
 
-def _time_order_key(article: Article, position: int) -> tuple[int, float, int]:
-    """Earliest first; undated articles after dated ones, in input order."""
+def _time_order_key(article: Article) -> tuple[int, float, str]:
+    """Earliest first, then smallest id; undated articles after dated ones, by id. Never the
+    input position: the original of a group of near-copies must not depend on input order."""
     if article.published_at is None:
-        return (1, 0.0, position)
-    return (0, article.published_at.timestamp(), position)
+        return (1, 0.0, article.id)
+    return (0, article.published_at.timestamp(), article.id)
 
 
 def _with_languages(articles: Sequence[Article]) -> list[Article]:

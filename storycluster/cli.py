@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import math
+import os
 import sys
 import time
 from collections import Counter
@@ -18,6 +20,60 @@ if TYPE_CHECKING:
 __all__ = ["main"]
 
 
+class _InputError(Exception):
+    """A problem with what the user gave: printed as ``error: ...``, exit status 2."""
+
+
+def _finite_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be a finite number, got {text!r}")
+    return value
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {text!r}")
+    return value
+
+
+def _read_articles(path: str) -> list[Article]:
+    """The articles of a JSONL file; an empty file is an error for every command."""
+    from .io import read_jsonl
+
+    articles = read_jsonl(path)
+    if not articles:
+        raise _InputError(f"{path} holds no articles (it is empty or only blank lines)")
+    return articles
+
+
+def _check_output(target: str | None, option: str) -> None:
+    """Fail before any work if ``target`` cannot be written; create its folder (a CLI user
+    expects ``-o out/x.jsonl`` to create ``out/``)."""
+    if not target:
+        return
+    path = Path(target)
+    if path.is_dir() or target.endswith((os.sep, "/")):
+        raise _InputError(f"{option} {target}: is a directory; give a file name")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        raise _InputError(
+            f"{option} {target}: cannot create the folder {path.parent} (a file is in the way)"
+        ) from None
+    except OSError as exc:
+        raise _InputError(f"{option} {target}: cannot create {path.parent}: {exc}") from None
+    if not os.access(path.parent, os.W_OK):
+        raise _InputError(f"{option} {target}: the folder {path.parent} is not writable")
+
+
 def _add_clusterer_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("input", help="articles as JSONL (id, title, text, published_at, ...)")
     parser.add_argument(
@@ -25,7 +81,7 @@ def _add_clusterer_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--threshold",
-        type=float,
+        type=_finite_float,
         default=None,
         help="event threshold in background SDs (default 4.75)",
     )
@@ -68,17 +124,16 @@ def format_events(events: Sequence[Event], top: int) -> str:
 
 
 def _cmd_cluster(args: argparse.Namespace) -> int:
-    from .io import read_jsonl, write_assignments_jsonl, write_events_jsonl
+    from .io import write_assignments_jsonl, write_events_jsonl
 
-    articles = read_jsonl(args.input)
+    _check_output(args.output, "-o")
+    _check_output(args.events, "--events")
+    articles = _read_articles(args.input)
     started = time.perf_counter()
     model = _clusterer(args).fit(articles)
     elapsed = time.perf_counter() - started
     print(f"{len(articles)} articles -> {len(model.events_)} events in {elapsed:.1f} s")
     print(format_events(model.events_, args.top))
-    for target in (args.output, args.events):
-        if target:  # a CLI user expects -o out/x.jsonl to create out/
-            Path(target).parent.mkdir(parents=True, exist_ok=True)
     if args.output:
         write_assignments_jsonl(model.result_, articles, args.output)
         print(f"wrote one line per article to {args.output}")
@@ -101,9 +156,8 @@ def _gold_labels(articles: Sequence[Article], field: str) -> list[str]:
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
     from .evaluation import evaluate
-    from .io import read_jsonl
 
-    articles = read_jsonl(args.input)
+    articles = _read_articles(args.input)
     gold = _gold_labels(articles, args.label_field)
     started = time.perf_counter()
     model = _clusterer(args).fit(articles)
@@ -116,9 +170,8 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 
 def _cmd_clean(args: argparse.Namespace) -> int:
     from ._text.cleaning import clean_text_with_report
-    from .io import read_jsonl
 
-    articles = read_jsonl(args.input)
+    articles = _read_articles(args.input)
     counts: Counter[str] = Counter()
     examples: dict[str, list[str]] = {}
     removed_chars = total_chars = 0
@@ -158,7 +211,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_clusterer_options(cluster)
     cluster.add_argument("-o", "--output", help="write one JSON line per article with its event")
     cluster.add_argument("--events", help="write one JSON line per event")
-    cluster.add_argument("--top", type=int, default=10, help="events to print (default 10)")
+    cluster.add_argument("--top", type=_count, default=10, help="events to print (default 10)")
     cluster.set_defaults(handler=_cmd_cluster)
 
     evaluate = commands.add_parser("evaluate", help="cluster a labelled JSONL file and score it")
@@ -171,19 +224,24 @@ def build_parser() -> argparse.ArgumentParser:
     clean = commands.add_parser("clean", help="report what the text cleaner removes")
     clean.add_argument("input", help="articles as JSONL")
     clean.add_argument("--report", action="store_true", help="print removals per kind (default)")
-    clean.add_argument("--examples", type=int, default=3, help="examples per kind (default 3)")
+    clean.add_argument("--examples", type=_count, default=3, help="examples per kind (default 3)")
     clean.set_defaults(handler=_cmd_clean)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``storycluster`` command."""
-    from .io import ArticleValidationError
+    """Entry point of the ``storycluster`` command.
 
+    Bad input (a missing, empty or unreadable file, invalid lines, an output path that cannot
+    be written, a bad option value) prints ``error: ...`` and exits with status 2, never a
+    traceback.
+    """
     args = build_parser().parse_args(argv)
     try:
         return int(args.handler(args))
-    except (ArticleValidationError, FileNotFoundError) as error:
+    except (_InputError, ValueError, OSError, RecursionError) as error:
+        # ValueError covers ArticleValidationError and bad parameters, OSError unreadable
+        # inputs and unwritable outputs (a full disk, a permission).
         print(f"error: {error}", file=sys.stderr)
         return 2
 

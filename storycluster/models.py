@@ -5,21 +5,125 @@ Pydantic objects live at the edges only; the clustering itself works on numpy ar
 
 from __future__ import annotations
 
+import numbers
+import re
+import uuid
 import warnings
 from collections.abc import Iterator, Sequence
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Any, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ._compat import renamed
 
-__all__ = ["Article", "ClusteringResult", "Event", "EventMatch", "EventMember"]
+__all__ = ["Article", "ClusteringResult", "Event", "EventMatch", "EventMember", "normalize_id"]
 
 #: Longest id accepted, in characters. Ids are keys in outputs and state files, not payloads.
 MAX_ID_CHARS = 1_000
 #: Events listed by ``str(result)``.
 _STR_EVENTS = 10
+#: Earliest ``published_at`` accepted; later than now by more than :data:`MAX_FUTURE` is refused.
+EARLIEST_DATE = datetime(1700, 1, 1, tzinfo=timezone.utc)
+#: How far in the future a publication date may lie (clock skew, time zones).
+MAX_FUTURE = timedelta(days=1)
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+# Time-zone abbreviations read in dates like "Oct 18, 2021 4:15 PM EDT" (UTC offsets in hours).
+_TZ_HOURS = {
+    "UTC": 0, "GMT": 0, "Z": 0, "WET": 0, "BST": 1, "CET": 1, "WEST": 1, "CEST": 2, "EET": 2,
+    "EEST": 3, "MSK": 3, "IST": 5.5, "JST": 9, "AEST": 10, "AEDT": 11,
+    "EST": -5, "EDT": -4, "CST": -6, "CDT": -5, "MST": -7, "MDT": -6, "PST": -8, "PDT": -7,
+}  # fmt: skip
+
+
+def normalize_id(value: Any) -> str:
+    """The article id that ``value`` stands for: every id passes through here, on input and in
+    every lookup (``event_of``), so ``7`` and ``"7"`` name the same article.
+
+    A string is kept as it is; an integer (Python or NumPy, not a bool) becomes its decimal
+    string; a :class:`uuid.UUID` its canonical string. Anything else, a blank string, a string
+    longer than :data:`MAX_ID_CHARS` or one holding a lone surrogate (invalid Unicode) is a
+    ``ValueError`` saying why (its message follows ``"id: "``).
+
+    >>> normalize_id(7), normalize_id("a-1")
+    ('7', 'a-1')
+    """
+    if isinstance(value, str):
+        text = value
+    elif isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        text = str(int(value))
+    elif isinstance(value, uuid.UUID):
+        text = str(value)
+    elif isinstance(value, float) and value.is_integer():
+        raise ValueError(
+            f"expected a string or an integer, got float {value!r} (an integer id column "
+            "with a missing value is read as floats: fill or drop the rows without an id)"
+        )
+    elif value is None:
+        raise ValueError("missing (expected a string or an integer)")
+    else:
+        kind = type(value).__name__
+        shown = repr(value) if len(repr(value)) <= 60 else repr(value)[:57] + "..."
+        raise ValueError(f"expected a string or an integer, got {kind} {shown}")
+    if not text.strip():
+        raise ValueError("empty or blank")
+    if len(text) > MAX_ID_CHARS:
+        raise ValueError(f"{len(text)} characters long; at most {MAX_ID_CHARS} are allowed")
+    if _SURROGATE.search(text):
+        raise ValueError(f"{text!r} holds a lone surrogate (invalid Unicode)")
+    return text
+
+
+def _repair_text(value: str | None) -> str | None:
+    """``value`` with each lone surrogate (invalid Unicode that cannot be written as UTF-8,
+    e.g. from a JSON ``"\\ud800"``) replaced by U+FFFD, as undecodable bytes are."""
+    if value is None or value.isascii():
+        return value
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return _SURROGATE.sub("\ufffd", value)
+    return value
+
+
+def _parse_date(text: str) -> datetime:
+    """A date or datetime string: ISO 8601, else a common format read by python-dateutil
+    ("Oct 18, 2021 4:15 PM", "18 October 2021", RFC 2822 "Mon, 18 Oct 2021 16:15:00 GMT",
+    "10/18/2021", read month first). A date missing its year, month or day is refused."""
+    try:
+        # fromisoformat accepts "2021-10-18", "2021-10-18T16:15:00-07:00" and, from Python
+        # 3.11, a trailing "Z"; normalise "Z" for 3.10.
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        pass
+    from dateutil import parser
+    from dateutil.tz import UTC, tzoffset
+
+    tzinfos = {
+        name: UTC if hours == 0 else tzoffset(name, int(hours * 3600))
+        for name, hours in _TZ_HOURS.items()
+    }
+    problem = "is not a date this library can read"
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", parser.UnknownTimezoneWarning)
+            # Parsed with two defaults: a date that takes a part from the default is incomplete.
+            first = parser.parse(text, default=datetime(2000, 1, 1), tzinfos=tzinfos)
+            second = parser.parse(text, default=datetime(2001, 2, 2), tzinfos=tzinfos)
+    except parser.UnknownTimezoneWarning as warning:
+        name = str(warning).split()[1] if len(str(warning).split()) > 1 else "?"
+        problem = f"has a time zone this library does not know ({name}); give a UTC offset"
+    except (ValueError, OverflowError):
+        pass
+    else:
+        if first.date() == second.date():
+            return first
+        problem = "is not a full date (year, month and day)"
+    raise ValueError(
+        f"{text!r} {problem} (expected e.g. '2021-10-18', "
+        "'2021-10-18T16:15:00-07:00' or 'Oct 18, 2021 4:15 PM')"
+    )
 
 
 class Article(BaseModel):
@@ -27,8 +131,13 @@ class Article(BaseModel):
 
     At least one of ``title`` and ``text`` must hold non-blank text. ``published_at`` is
     stored timezone-aware: an ISO 8601 string or a ``datetime`` with an offset keeps it; a
-    naive datetime or a bare date (``"2021-10-18"``) is read as UTC. Very long texts are
-    accepted as they are; the features read only the first characters of the body (see
+    naive datetime or a bare date (``"2021-10-18"``) is read as UTC; other common formats
+    ("Oct 18, 2021 4:15 PM", RFC 2822) are read with python-dateutil. A date before 1700 or
+    more than a day in the future is refused: it is a bad value, and it would skew every time
+    gap it meets. The id goes through :func:`normalize_id` (``7`` becomes ``"7"``). A lone
+    surrogate in a text field (invalid Unicode, e.g. a JSON ``"\\ud800"``) is replaced by
+    U+FFFD, so the text can be embedded, cached and written. Very long texts are accepted as
+    they are; the features read only the first characters of title and body (see
     :class:`storycluster.StoryClusterer`), so a 5 MB page costs no more than a normal one.
 
     >>> Article(id="a1", title="Quake hits Nepal", published_at="2015-04-25").published_at
@@ -48,11 +157,13 @@ class Article(BaseModel):
 
     @field_validator("id", mode="before")
     @classmethod
-    def _id_from_int(cls, value: Any) -> Any:
-        # Integer ids are common in exported datasets; bools are not ids.
-        if isinstance(value, int) and not isinstance(value, bool):
-            return str(value)
-        return value
+    def _normalize_id(cls, value: Any) -> Any:
+        return normalize_id(value)
+
+    @field_validator("title", "text", "url", "source", "language")
+    @classmethod
+    def _repair(cls, value: str | None) -> str | None:
+        return _repair_text(value)
 
     @field_validator("published_at", mode="before")
     @classmethod
@@ -63,24 +174,27 @@ class Article(BaseModel):
             return datetime(value.year, value.month, value.day, tzinfo=timezone.utc)
         if isinstance(value, str):
             stripped = value.strip()
-            if not stripped:
-                return None
-            try:
-                # fromisoformat accepts "2021-10-18", "2021-10-18T16:15:00-07:00" and,
-                # from Python 3.11, a trailing "Z"; normalise "Z" for 3.10.
-                return datetime.fromisoformat(stripped.replace("Z", "+00:00"))
-            except ValueError:
-                raise ValueError(
-                    f"published_at {value!r} is not an ISO 8601 date or datetime "
-                    "(expected e.g. '2021-10-18' or '2021-10-18T16:15:00-07:00')"
-                ) from None
+            return _parse_date(stripped) if stripped else None
         return value
 
     @field_validator("published_at")
     @classmethod
     def _make_aware(cls, value: datetime | None) -> datetime | None:
-        if value is not None and value.tzinfo is None:
-            return value.replace(tzinfo=timezone.utc)
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        try:
+            utc = value.astimezone(timezone.utc)
+        except (OverflowError, ValueError):
+            utc = None
+        latest = datetime.now(timezone.utc) + MAX_FUTURE
+        if utc is None or not EARLIEST_DATE <= utc <= latest:
+            raise ValueError(
+                f"{value.isoformat()} is out of range: a publication date must "
+                f"lie between {EARLIEST_DATE.year} and one day from now (a far-future date "
+                "would skew every time gap it meets); fix it or leave it out"
+            )
         return value
 
     @model_validator(mode="after")
@@ -227,10 +341,15 @@ class ClusteringResult(BaseModel):
     def __getitem__(self, index: int) -> Event:
         return self.events[index]
 
-    def event_of(self, article_id: str) -> Event:
-        """The event an article belongs to; ``KeyError`` for an unknown id."""
+    def event_of(self, article_id: str | int) -> Event:
+        """The event an article belongs to; the id is read as input ids are
+        (:func:`normalize_id`: ``7`` finds ``"7"``). ``KeyError`` for an unknown id."""
         try:
-            position = self.article_ids.index(article_id)
+            key = normalize_id(article_id)
+        except ValueError as exc:
+            raise KeyError(f"no article with id {article_id!r} in this result ({exc})") from None
+        try:
+            position = self.article_ids.index(key)
         except ValueError:
             raise KeyError(f"no article with id {article_id!r} in this result") from None
         return self.events[self.labels[position]]

@@ -20,6 +20,7 @@ EXPECTED_ALL = [
     "Event",
     "EventMatch",
     "EventMember",
+    "InputWarning",
     "Merge",
     "ModelFormatError",
     "SentenceTransformerEmbedder",

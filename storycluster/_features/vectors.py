@@ -39,16 +39,57 @@ def make_embedder(
 
 
 def check_embeddings(embeddings: Any, n: int, *, source: str = "embeddings") -> np.ndarray:
-    """Validated float32 copy of ``embeddings`` with L2-normalised rows."""
-    array = np.asarray(embeddings)
+    """Validated float32 copy of ``embeddings`` with L2-normalised rows.
+
+    Any real numeric array-like of shape ``(n, dim)`` is accepted; each row is scaled by its
+    largest entry and normalised in float64 before it is stored as float32, so entries of any
+    finite size (``1e20``, ``1e-30``) give the same unit vector as moderate ones. Ragged rows,
+    non-numeric, complex, NaN or infinite entries and all-zero rows are a ``ValueError`` or
+    ``TypeError`` that says so.
+    """
+    try:
+        array = np.asarray(embeddings)
+    except ValueError:
+        array = None  # ragged nested lists: NumPy refuses an inhomogeneous shape
+    if array is None or (array.dtype == object and array.ndim == 1 and n > 0):
+        lengths = _row_lengths(embeddings)
+        raise ValueError(
+            f"{source} must be an (n, dim) array with rows of one length; got rows of "
+            f"lengths {lengths}"
+        )
     if array.ndim != 2 or array.shape[0] != n or array.shape[1] < 1:
         raise ValueError(f"{source} must give shape ({n}, dim), got {array.shape}")
-    if not np.issubdtype(array.dtype, np.number):
-        raise TypeError(f"{source} must be numeric, got dtype {array.dtype}")
-    array = array.astype(np.float32)
-    if not np.isfinite(array).all():
-        raise ValueError(f"{source} contain NaN or infinite values")
-    norms = np.linalg.norm(array, axis=1, keepdims=True)
-    if (norms == 0).any():
-        raise ValueError(f"{source} contain an all-zero row")
-    return array / norms
+    if np.iscomplexobj(array):
+        raise TypeError(
+            f"{source} are complex (dtype {array.dtype}); give real vectors (the real part "
+            "alone is not the embedding)"
+        )
+    if array.dtype == bool or not np.issubdtype(array.dtype, np.number):
+        raise TypeError(f"{source} must be numeric (real numbers), got dtype {array.dtype}")
+    values = array.astype(np.float64)
+    if not np.isfinite(values).all():
+        row = int(np.flatnonzero(~np.isfinite(values).all(axis=1))[0])
+        raise ValueError(f"{source} contain NaN or infinite values (first in row {row})")
+    scale = np.abs(values).max(axis=1, keepdims=True)
+    if (scale == 0).any():
+        row = int(np.flatnonzero(scale.ravel() == 0)[0])
+        raise ValueError(f"{source} contain an all-zero row (row {row})")
+    values /= scale
+    values /= np.linalg.norm(values, axis=1, keepdims=True)
+    return values.astype(np.float32)
+
+
+def _row_lengths(embeddings: Any) -> str:
+    lengths = []
+    try:
+        for row in embeddings:
+            lengths.append(len(row) if hasattr(row, "__len__") else 1)
+    except TypeError:
+        return "(not a sequence of rows)"
+    distinct = sorted(set(lengths))
+    shown = ", ".join(str(d) for d in distinct[:5])
+    first_odd = next((i for i, k in enumerate(lengths) if k != lengths[0]), None)
+    where = (
+        f" (row 0 has {lengths[0]}, row {first_odd} has {lengths[first_odd]})" if first_odd else ""
+    )
+    return f"{shown}{where}"

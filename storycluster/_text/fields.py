@@ -26,9 +26,15 @@ def body_text(article: Article) -> str:
     return text
 
 
+#: Characters of the title the dense model is given: far more than its 256 word pieces read,
+#: so that a pathological 5 MB title costs what a normal one does.
+EMBEDDING_TITLE_CHARS = 2_000
+
+
 def embedding_text(article: Article, lead_chars: int) -> str:
-    """Title and the first ``lead_chars`` characters of the body, the input of the dense model."""
-    title = (article.title or "").strip()
+    """Title (its first :data:`EMBEDDING_TITLE_CHARS` characters) and the first ``lead_chars``
+    characters of the body, the input of the dense model."""
+    title = (article.title or "")[:EMBEDDING_TITLE_CHARS].strip()
     lead = body_text(article)[:lead_chars].strip()
     if not title:
         return lead

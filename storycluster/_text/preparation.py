@@ -20,7 +20,8 @@ def _clean_text_memo(text: str) -> str:
 
 
 def prepare_article(article: Article, *, clean: bool, max_chars: int) -> Article:
-    """The article as the features see it: body cut at ``max_chars`` characters and cleaned.
+    """The article as the features see it: title and body cut at ``max_chars`` characters, the
+    body cleaned.
 
     An article is never cleaned into nothing: if only debris was left and it has no title, the
     raw text is kept.
@@ -45,10 +46,14 @@ def _prepare(
     article: Article, clean: bool, max_chars: int, clean_fn: Callable[[str], str]
 ) -> Article:
     text = (article.text or "")[:max_chars]
+    title = article.title if article.title is None else article.title[:max_chars]
     if clean and text:
         cleaned = clean_fn(text)
-        if cleaned.strip() or (article.title or "").strip():
+        if cleaned.strip() or (title or "").strip():
             text = cleaned
-    if text == article.text:
+    if text == article.text and title == article.title:
         return article
-    return article.model_copy(update={"text": text})
+    update: dict[str, str | None] = {"text": text}
+    if title != article.title:
+        update["title"] = title
+    return article.model_copy(update=update)

@@ -12,6 +12,13 @@ Input
     ``event_id``) is kept in ``metadata`` under its own name. A key given twice with different
     values (say in ``meta`` and at the top level) is an error rather than a silent overwrite.
 
+    A field that looks like a misnamed Article field (``body`` or ``content`` for ``text``,
+    ``headline`` for ``title``, ``date`` for ``published_at``) while that field is empty is
+    named in an :class:`InputWarning` with the field it probably meant; no alias is mapped
+    automatically (``date`` may be an event date, ``content`` HTML). ``strict=True`` makes
+    every field that is not an Article field an error. A list of plain strings is read as
+    texts with ids ``"0"``, ``"1"``, ... (their positions).
+
     Bad input raises :class:`ArticleValidationError`, a ``ValueError`` that lists every problem
     at once (the first 20 in its message, all of them in ``.errors``), each with its line number
     or index, the record's id and the offending field, so a file can be fixed in one pass.
@@ -29,6 +36,7 @@ pandas is optional: it is imported only by the functions that need it
 """
 
 from .._compat import renamed
+from ._fields import InputWarning
 from ._frames import events_to_dataframe, result_to_dataframe
 from ._readers import (
     ArticleValidationError,
@@ -42,6 +50,7 @@ from ._writers import write_assignments_jsonl, write_events_jsonl
 
 __all__ = [
     "ArticleValidationError",
+    "InputWarning",
     "RecordError",
     "articles_from_dataframe",
     "articles_from_records",

@@ -3,23 +3,24 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import sys
+import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from pydantic import ValidationError
 
-from ..models import Article
+from ..models import Article, normalize_id
 
 if TYPE_CHECKING:
     import pandas as pd
 from ._common import _kind, _quote_list, _require_pandas, _short
+from ._fields import FIELDS, FieldCheck, InputWarning, probable_field
 
 _MAX_LISTED = 20
-#: Longest input value quoted in an error message.
-#: Fields of :class:`Article`, which records may set directly.
-_FIELDS: frozenset[str] = frozenset(Article.model_fields)
+_FIELDS = FIELDS
 #: The record key whose object is merged into ``metadata``.
 _META = "meta"
 _BOM = b"\xef\xbb\xbf"
@@ -65,13 +66,19 @@ class _RecordProblem(Exception):
         self.messages = list(messages)
 
 
-def read_jsonl(path: str | os.PathLike[str]) -> list[Article]:
+def read_jsonl(path: str | os.PathLike[str], *, strict: bool = False) -> list[Article]:
     """Read articles from a JSON Lines file, one object per line; blank lines are skipped.
 
-    Raises :class:`ArticleValidationError` listing every invalid line (bad JSON, bad UTF-8,
-    invalid fields, duplicate ids) and ``FileNotFoundError`` for a missing file.
+    Raises :class:`ArticleValidationError` listing every invalid line (bad JSON, JSON nested
+    too deeply, bad UTF-8, invalid fields, duplicate ids), ``FileNotFoundError`` for a missing
+    file and ``IsADirectoryError`` for a directory. An empty file gives an empty list. Fields
+    that look like misnamed Article fields (``body`` for ``text``) get an
+    :class:`InputWarning`; with ``strict=True`` every field that is not an Article field (or
+    ``meta``/``metadata``) is an error.
     """
     name = os.fspath(path)
+    if os.path.isdir(name):
+        raise IsADirectoryError(f"{name} is a directory, not a JSON Lines file")
     first_content: bytes | None = None
 
     def records() -> Iterator[tuple[int, Any]]:
@@ -99,9 +106,15 @@ def read_jsonl(path: str | os.PathLike[str]) -> list[Article]:
                     yield number, json.loads(text)
                 except json.JSONDecodeError as exc:
                     yield number, _RecordProblem(f"invalid JSON: {exc.msg} (column {exc.colno})")
+                except RecursionError:
+                    yield number, _RecordProblem("invalid JSON: nested too deeply to read")
+                except ValueError as exc:  # e.g. an integer of more than 4300 digits
+                    yield number, _RecordProblem(f"invalid JSON: {exc}")
 
     try:
-        return _convert(records(), source=name, where=lambda n: f"line {n}", plural="lines")
+        return _convert(
+            records(), source=name, where=lambda n: f"line {n}", plural="lines", strict=strict
+        )
     except ArticleValidationError as exc:
         if first_content is not None and first_content.startswith(b"["):
             hint = (
@@ -112,25 +125,67 @@ def read_jsonl(path: str | os.PathLike[str]) -> list[Article]:
         raise
 
 
-def articles_from_records(records: Iterable[Mapping[str, Any] | Article]) -> list[Article]:
+def articles_from_records(
+    records: Iterable[Mapping[str, Any] | Article | str], *, strict: bool = False
+) -> list[Article]:
     """Turn dicts (or any mappings) into articles; :class:`Article` objects pass through as is.
 
-    The mapping is that of :func:`read_jsonl`. Raises :class:`ArticleValidationError` listing
-    every invalid record by its 0-based index, including items that are neither a mapping nor
-    an :class:`Article`, and duplicate ids.
+    The mapping is that of :func:`read_jsonl`. A list of plain strings is read as article
+    texts with generated ids: each one's 0-based position as a string (``"0"``, ``"1"``, ...).
+    Raises :class:`ArticleValidationError` listing every invalid record by its 0-based index,
+    including items that are neither a mapping nor an :class:`Article`, and duplicate ids;
+    ``strict`` as in :func:`read_jsonl`.
     """
-    if isinstance(records, (str, bytes, Mapping, Article)):
+    if records is None or isinstance(records, (str, bytes, Mapping, Article)):
+        what = "None" if records is None else f"one {type(records).__name__}"
+        hint = "" if records is None else "; wrap a single record in a list"
         raise TypeError(
-            f"articles_from_records() takes an iterable of records, got one "
-            f"{type(records).__name__}; wrap a single record in a list"
+            "articles_from_records() takes a list of records (dicts or Articles) or of plain "
+            f"strings, got {what}{hint}"
         )
+    frame_type = _pandas_type("DataFrame")
+    if frame_type is not None and isinstance(records, frame_type):
+        raise TypeError("articles_from_records() got a DataFrame: use articles_from_dataframe()")
+    if not isinstance(records, Iterable):
+        raise TypeError(
+            "articles_from_records() takes a list of records (dicts or Articles) or of plain "
+            f"strings, got {_kind(records)}"
+        )
+    items = list(records)
     return _convert(
-        enumerate(records), source="records", where=lambda i: f"record {i}", plural="records"
+        _with_plain_strings(items, [str(i) for i in range(len(items))]),
+        source="records",
+        where=lambda i: f"record {i}",
+        plural="records",
+        strict=strict,
     )
 
 
+def _with_plain_strings(items: list[Any], ids: Sequence[Any]) -> Iterator[tuple[int, Any]]:
+    """``(position, item)`` pairs, a plain string made a record ``{"id": ids[i], "text": s}``.
+
+    Items are read as plain texts when every one is a string (a missing one, ``None`` or
+    ``NaN``, is reported as such); in a list of records a string is an error.
+    """
+    strings = sum(isinstance(item, str) for item in items)
+    if not strings or strings + sum(_missing(item) for item in items) != len(items):
+        for position, item in enumerate(items):
+            if isinstance(item, str):
+                item = _RecordProblem(
+                    f"expected a dict or an Article, got str {_short(item)} (a list is read "
+                    "as plain texts only when every item is a string)"
+                )
+            yield position, item
+        return
+    for position, item in enumerate(items):
+        if isinstance(item, str):
+            yield position, {"id": ids[position], "text": item}
+        else:
+            yield position, _RecordProblem("text: missing (a list of plain strings has a gap)")
+
+
 def articles_from_dataframe(
-    df: pd.DataFrame, *, columns: Mapping[str, str] | None = None
+    df: pd.DataFrame, *, columns: Mapping[str, str] | None = None, strict: bool = False
 ) -> list[Article]:
     """Turn the rows of a pandas DataFrame into articles.
 
@@ -138,7 +193,10 @@ def articles_from_dataframe(
     ``{"id": "doc_id", "text": "body"}``; a field not mapped is read from the column of its own
     name when there is one. Other columns go to ``metadata`` (a ``meta`` column of dicts is
     merged into it). Missing cells (``None``, ``NaN``, ``NaT``, ``pd.NA``) become ``None`` and
-    pandas/numpy values become plain Python ones. Errors name the 0-based row position.
+    pandas/numpy values become plain Python ones; an id column of whole numbers that pandas
+    holds as floats (because a cell is missing) is read as integers. Errors name the 0-based
+    row position; ``strict`` and the :class:`InputWarning` for a misnamed column (``body``)
+    as in :func:`read_jsonl`.
     """
     pd = _require_pandas("articles_from_dataframe")
     if not isinstance(df, pd.DataFrame):
@@ -166,13 +224,16 @@ def articles_from_dataframe(
         if field in df.columns and field not in explicit:
             mapping[field] = field
     if "id" not in mapping:
+        likely = [c for c in available if probable_field(str(c)) == "id"]
+        example = repr(str(likely[0])) if likely else "'<column>'"
         raise ValueError(
             "DataFrame has no 'id' column: say which column holds the article ids with "
-            f"columns={{'id': '<column>'}} (its columns are {_quote_list(available)}); "
+            f"columns={{'id': {example}}} (its columns are {_quote_list(available)}); "
             "ids are needed to tell articles apart in the results"
         )
     field_of = {col: field for field, col in mapping.items()}
     values = {col: df[col].tolist() for col in available}
+    values[mapping["id"]] = _whole_floats(values[mapping["id"]])
     extra_columns = [col for col in available if col not in field_of]
 
     def records() -> Iterator[tuple[int, dict[str, Any]]]:
@@ -182,35 +243,88 @@ def articles_from_dataframe(
                 record[str(col)] = _cell(values[col][row], pd)
             yield row, record
 
-    return _convert(records(), source="DataFrame", where=lambda i: f"row {i}", plural="rows")
+    return _convert(
+        records(),
+        source="DataFrame",
+        where=lambda i: f"row {i}",
+        plural="rows",
+        strict=strict,
+        frame=True,
+    )
 
 
-def as_articles(data: object) -> list[Article]:
+def _whole_floats(values: list[Any]) -> list[Any]:
+    """An id column pandas turned to floats for a missing cell, back to integers."""
+    floats = [v for v in values if isinstance(v, float) and not math.isnan(v)]
+    if not floats or len(floats) + sum(_missing(v) for v in values) != len(values):
+        return values
+    if not all(v.is_integer() for v in floats):
+        return values
+    return [None if _missing(v) else int(v) for v in values]
+
+
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def _pandas_type(name: str) -> type | None:
+    """``pandas.<name>`` if pandas is imported already (a pandas object can only exist then)."""
+    found = getattr(sys.modules.get("pandas"), name, None)
+    return found if isinstance(found, type) else None
+
+
+def _articles_from_series(series: Any, strict: bool) -> list[Article]:
+    """A Series of plain strings (ids: its index labels) or of records."""
+    items = series.tolist()
+    return _convert(
+        _with_plain_strings(items, [_cell_id(label) for label in series.index.tolist()]),
+        source="Series",
+        where=lambda i: f"item {i}",
+        plural="items",
+        strict=strict,
+    )
+
+
+def _cell_id(label: Any) -> Any:
+    tolist = getattr(label, "tolist", None)
+    return tolist() if callable(tolist) and not isinstance(label, str) else label
+
+
+def as_articles(data: object, *, strict: bool = False) -> list[Article]:
     """Articles from what a caller passed to the clusterer.
 
-    Accepts a list or tuple of :class:`Article` objects and/or dicts, or a pandas DataFrame.
-    A path is refused with a pointer to :func:`read_jsonl`; anything else is a ``TypeError``.
+    Accepts a list or tuple (or an iterator, or a 1-D NumPy array) of :class:`Article`
+    objects and/or dicts, a list of plain strings (texts; ids ``"0"``, ``"1"``, ... by
+    position), a pandas DataFrame, or a pandas Series of strings (ids: the Series' index
+    labels) or of dicts. A path is refused with a pointer to :func:`read_jsonl`, a set (it has
+    no order) and anything else with a ``TypeError`` saying what is accepted.
     """
-    if isinstance(data, (str, os.PathLike)):
+    if isinstance(data, (str, bytes, os.PathLike)):
         raise TypeError(
             f"expected articles, got a {type(data).__name__} ({_short(data)}); to load a JSON "
-            "Lines file call storycluster.io.read_jsonl(path) and pass the result"
+            "Lines file call storycluster.io.read_jsonl(path) and pass the result; to cluster "
+            "plain texts pass a list of strings"
         )
     if isinstance(data, (list, tuple)):
-        return articles_from_records(data)
+        return articles_from_records(data, strict=strict)
     # A DataFrame can only exist if pandas was imported already: never import it here.
-    pandas = sys.modules.get("pandas")
-    frame_type = getattr(pandas, "DataFrame", None)
-    if isinstance(frame_type, type) and isinstance(data, frame_type):
-        return articles_from_dataframe(data)
+    frame_type, series_type = _pandas_type("DataFrame"), _pandas_type("Series")
+    if frame_type is not None and isinstance(data, frame_type):
+        return articles_from_dataframe(data, strict=strict)
+    if series_type is not None and isinstance(data, series_type):
+        return _articles_from_series(data, strict)
     if isinstance(data, (Article, Mapping)):
         raise TypeError(
             f"expected a list of articles, got a single {type(data).__name__}; wrap it in a list"
         )
-    raise TypeError(
-        "expected a list or tuple of Article objects or dicts, or a pandas DataFrame; "
-        f"got {_kind(data)}"
-    )
+    if isinstance(data, Iterator) or (
+        type(data).__name__ == "ndarray" and getattr(data, "ndim", None) == 1
+    ):
+        return articles_from_records(list(data), strict=strict)  # type: ignore[call-overload]
+    accepted = "a list of Article objects, dicts or plain strings, or a pandas DataFrame or Series"
+    if isinstance(data, (set, frozenset)):
+        raise TypeError(f"expected {accepted}; got a {type(data).__name__}, which has no order")
+    raise TypeError(f"expected {accepted}; got {_kind(data)}")
 
 
 def _convert(
@@ -219,11 +333,14 @@ def _convert(
     source: str,
     where: Callable[[int], str],
     plural: str,
+    strict: bool = False,
+    frame: bool = False,
 ) -> list[Article]:
     """Validate ``(position, record)`` pairs; raise one error listing every problem."""
     articles: list[Article] = []
     errors: list[RecordError] = []
     seen: dict[str, list[int]] = {}
+    check = FieldCheck()
     for position, item in items:
         record_id: str | None = None
         try:
@@ -233,7 +350,15 @@ def _convert(
                 article = item
             elif isinstance(item, Mapping):
                 record_id = _id_of(item)
-                article = _to_article(item)
+                check.add(position, item)
+                try:
+                    article = _to_article(item)
+                except _RecordProblem as problem:
+                    hint = check.hint(item)
+                    for k, message in enumerate(problem.messages):
+                        if hint and message.startswith(("title/text:", "id:")):
+                            problem.messages[k] = f"{message} ({hint})"
+                    raise
             else:
                 expected = "a JSON object" if plural == "lines" else "a dict or an Article"
                 raise _RecordProblem(f"expected {expected}, got {_kind(item)}")
@@ -243,6 +368,8 @@ def _convert(
             errors.extend(RecordError(position, record_id, m) for m in problem.messages)
         if record_id is not None:
             seen.setdefault(record_id, []).append(position)
+    if strict:
+        errors.extend(RecordError(p, None, m) for p, m in check.strict_problems())
     for record_id, positions in seen.items():
         if len(positions) > 1:
             listed = ", ".join(str(p) for p in positions)
@@ -254,6 +381,9 @@ def _convert(
     if errors:
         errors.sort(key=lambda error: error.position)
         raise ArticleValidationError(_message(errors, source, where), errors, source)
+    warning = check.warning(where, frame=frame)
+    if warning is not None:
+        warnings.warn(warning, InputWarning, stacklevel=4)
     return articles
 
 
@@ -333,10 +463,10 @@ def _same(first: Any, second: Any) -> bool:
 
 
 def _id_of(record: Mapping[Any, Any]) -> str | None:
-    value = record.get("id")
-    if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
-    return value if isinstance(value, str) and value else None
+    try:
+        return normalize_id(record.get("id"))
+    except ValueError:
+        return None
 
 
 def _cell(value: Any, pd: Any) -> Any:
