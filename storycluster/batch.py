@@ -20,8 +20,9 @@ from ._features.features import (
     transform_features,
 )
 from ._features.vectors import check_embeddings, make_embedder
+from ._grouping.ids import event_id
 from ._grouping.linkage import average_linkage_labels, canonical_labels, sparse_average_linkage
-from ._grouping.representatives import build_events, members_event_id
+from ._grouping.representatives import build_events
 from ._scoring.events import FittedCorpus, event_scores, new_background
 from ._scoring.neighbors import candidate_pairs
 from ._scoring.similarity import (
@@ -486,8 +487,8 @@ class StoryClusterer:
         Each article is scored against every fitted event with the evidence and the score of
         :meth:`fit` (see :meth:`transform`) and joins the best event if its score reaches
         ``threshold_``; otherwise it is an event of its own, with the id a fit would give that
-        singleton (:func:`storycluster._grouping.representatives.members_event_id` of its
-        article id).
+        singleton (:func:`storycluster._grouping.ids.event_id` of its article id: the
+        article founds it).
         New articles are not grouped with each other and the model does not change: refit, or
         use :class:`storycluster.StreamClusterer`, to find new events among them.
 
@@ -506,7 +507,7 @@ class StoryClusterer:
         """
         items, scores = self._scores_of(articles, embeddings)
         ids = [event.id for event in self.events_]
-        out = [members_event_id([article.id]) for article in items]
+        out = [event_id(article.id) for article in items]
         if scores.shape[1]:
             best = scores.argmax(axis=1)
             for i, j in enumerate(best.tolist()):

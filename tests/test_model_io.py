@@ -12,7 +12,7 @@ from sklearn.exceptions import NotFittedError
 
 import storycluster as sc
 from storycluster._features.features import fit_features, transform_features
-from storycluster._grouping.representatives import members_event_id
+from storycluster._grouping.ids import event_id
 from storycluster._text.preparation import prepare_articles
 
 NEW = [
@@ -98,7 +98,7 @@ def test_predict_places_articles_in_fitted_events_or_new_ones(fitted, event_reco
     predicted = fitted.predict(NEW)
     quake = fitted.result_.event_of(event_records[0]["id"])
     assert predicted[0] == quake.id
-    assert predicted[1] == members_event_id(["new-cheese"])
+    assert predicted[1] == event_id("new-cheese")
     assert predicted[1] not in {event.id for event in fitted.events_}
     scores = fitted.transform(NEW)
     assert scores.shape == (2, len(fitted.events_))
