@@ -14,6 +14,7 @@ MODULES = [
     "storycluster.evaluation",
     "storycluster.viz.html",
     "storycluster.batch",
+    "storycluster.io._sample",
 ]
 
 

@@ -651,3 +651,17 @@ def test_series_of_strings_takes_ids_from_index() -> None:
     pd = pytest.importorskip("pandas")
     articles = as_articles(pd.Series(["a b", "c d"], index=[10, 3]))
     assert [a.id for a in articles] == ["10", "3"]
+
+
+def test_load_sample_is_the_repository_sample() -> None:
+    import storycluster as sc
+    from storycluster.io import read_jsonl
+
+    articles = sc.load_sample()
+    assert len(articles) == 95
+    assert len({a.metadata["event_id"] for a in articles}) == 12
+    repo = Path(__file__).resolve().parents[1]
+    assert articles == read_jsonl(repo / "data" / "sample" / "articles.jsonl")
+    packaged = repo / "storycluster" / "_data" / "sample"
+    for name in ("articles.jsonl", "README.md", "LICENSEDATA.TXT", "COPYING-CC.TXT"):
+        assert (packaged / name).read_bytes() == (repo / "data" / "sample" / name).read_bytes()

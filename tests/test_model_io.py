@@ -269,3 +269,17 @@ def test_short_str_of_events_and_results(fitted):
     assert summary.splitlines()[0] == repr(fitted.result_)
     assert len(summary.splitlines()) == 1 + len(fitted.events_)
     assert all(e.representative.text not in summary for e in fitted.events_)
+
+
+def test_fit_and_predict_plain_strings():
+    texts = [record["title"] + ". " + record["text"] for record in _records()]
+    model = sc.StoryClusterer(model=HashingEmbedder()).fit(texts)
+    assert model.result_.article_ids == [str(i) for i in range(len(texts))]
+    assert len(model.events_) == 5
+    assert model.predict([texts[0]])[0] == model.events_[model.labels_[0]].id
+
+
+def _records() -> list[dict]:
+    from conftest import make_event_articles
+
+    return make_event_articles()[0]

@@ -33,6 +33,7 @@ EXPECTED_ALL = [
     "articles_from_records",
     "evaluate",
     "events_to_dataframe",
+    "load_sample",
     "read_jsonl",
     "result_to_dataframe",
     "write_assignments_jsonl",

@@ -67,7 +67,18 @@ def _load_model(model_path: str, device: str | None) -> SentenceTransformer:
 
     local = os.path.isdir(model_path)
     logger.info("loading sentence-transformers model %s", model_path)
-    return SentenceTransformer(model_path, device=device, local_files_only=local)
+    # transformers draws a "Loading weights" bar for a fraction of a second; in a notebook it
+    # stays on screen for nothing. Turned off around the load only, then restored.
+    from transformers.utils import logging as transformers_logging
+
+    bar = transformers_logging.is_progress_bar_enabled()
+    if bar:
+        transformers_logging.disable_progress_bar()
+    try:
+        return SentenceTransformer(model_path, device=device, local_files_only=local)
+    finally:
+        if bar:
+            transformers_logging.enable_progress_bar()
 
 
 class SentenceTransformerEmbedder:

@@ -5,7 +5,8 @@ Input
     (``id``, ``title``, ``text``, ``source``, ``url``, ``published_at``, ``language`` and
     anything else). :func:`articles_from_records` does the same for dicts already in memory and
     :func:`articles_from_dataframe` for a pandas DataFrame. :func:`as_articles` picks one of the
-    last two for whatever a caller hands to the clusterer.
+    last two for whatever a caller hands to the clusterer. :func:`load_sample` reads the demo
+    sample shipped with the package (95 ECB+ articles, 12 events).
 
     The mapping is the same everywhere: fields of :class:`~storycluster.models.Article` map
     directly, a ``meta`` object is merged into ``metadata``, and every other field (e.g. a gold
@@ -46,6 +47,7 @@ from ._readers import (
     as_articles,
     read_jsonl,
 )
+from ._sample import load_sample
 from ._writers import write_assignments_jsonl, write_events_jsonl
 
 __all__ = [
@@ -56,6 +58,7 @@ __all__ = [
     "articles_from_records",
     "as_articles",
     "events_to_dataframe",
+    "load_sample",
     "read_jsonl",
     "result_to_dataframe",
     "write_assignments_jsonl",
