@@ -1,12 +1,13 @@
-"""A tiny streaming service: read articles as JSON Lines, assign them to events, save state.
+"""A tiny streaming loop: read articles as JSON Lines, assign them to events in an event store.
 
-    python examples/stream_service.py                       # replay the bundled sample
-    tail -f feed.jsonl | python examples/stream_service.py - --state state/ --batch 20
+    python examples/stream_service.py                        # replay the bundled sample
+    tail -f feed.jsonl | python examples/stream_service.py - --store events.db --batch 20
 
 Reads one article per line (the schema of ``storycluster.read_jsonl``) from a file or stdin,
 collects ``--batch`` lines (or whatever has arrived when the input ends), assigns them with
-``StreamClusterer.partial_fit`` and prints one decision per article. The state is saved every
-``--save-every`` batches and at the end; an existing ``--state`` directory is resumed.
+``StreamClusterer.partial_fit`` and prints one decision per article. Each batch is committed to
+the store (an SQLite file, or a ``postgresql://`` DSN); an existing store is resumed, and a
+re-delivered article is skipped. See ``examples/service/`` for an HTTP service.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import json
 import sys
 from pathlib import Path
 
-from storycluster.stream import StreamClusterer
+from storycluster import StreamClusterer
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample" / "articles.jsonl"
 
@@ -35,20 +36,20 @@ def lines(source: str):
 def main() -> None:
     parser = argparse.ArgumentParser(description="Assign a stream of articles to events.")
     parser.add_argument("input", nargs="?", default=str(SAMPLE), help="JSONL file or - (stdin)")
-    parser.add_argument("--state", type=Path, default=None, help="state directory")
+    parser.add_argument("--store", default=None, help="SQLite file or postgresql:// DSN")
     parser.add_argument("--batch", type=int, default=20, help="articles per batch")
-    parser.add_argument("--save-every", type=int, default=5, help="save after N batches")
     args = parser.parse_args()
 
-    if args.state is not None and (args.state / "manifest.json").is_file():
-        stream = StreamClusterer.load(args.state)
+    if args.store is not None and (args.store.startswith("postgres") or Path(args.store).exists()):
+        try:
+            stream = StreamClusterer.open(args.store)
+        except ValueError:  # an empty database: start a stream in it
+            stream = StreamClusterer(store=args.store)
     else:
-        stream = StreamClusterer()
+        stream = StreamClusterer(store=args.store)
     pending: list[dict] = []
-    batches = 0
 
     def flush() -> None:
-        nonlocal batches
         if not pending:
             return
         try:
@@ -62,9 +63,8 @@ def main() -> None:
                 print(f"{a.article_id}\t{verb} {a.event_id}{score}")
             for m in update.merges:
                 print(f"merged {m.absorbed} into {m.survivor} (score {m.score:.2f})")
-            batches += 1
-            if args.state is not None and batches % args.save_every == 0:
-                stream.save(args.state)
+            for skipped in update.skipped:
+                print(f"{skipped}\talready seen, skipped")
         pending.clear()
 
     for line in lines(args.input):
@@ -73,9 +73,10 @@ def main() -> None:
         if len(pending) >= args.batch:
             flush()
     flush()
-    if args.state is not None:
-        stream.save(args.state)
     print(f"{stream.n_articles} articles in {stream.n_events} events", file=sys.stderr)
+    for event in stream.events(limit=5):
+        print(f"{event.size:4d}  {event.label}", file=sys.stderr)
+    stream.close()
 
 
 if __name__ == "__main__":

@@ -260,3 +260,112 @@ def windowed_reference(embedder):
         return computed[name]
 
     return reference
+
+
+# -- PostgreSQL -------------------------------------------------------------------------------
+
+PG_BIN = Path(os.environ.get("STORYCLUSTER_PG_BIN", "/usr/lib/postgresql/15/bin"))
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A throw-away PostgreSQL server on a loopback port, for the whole session.
+
+    Started from the machine's binaries (``initdb`` and ``pg_ctl`` in ``$STORYCLUSTER_PG_BIN``,
+    default ``/usr/lib/postgresql/15/bin``) in a temporary directory; as root, the server runs
+    as the ``postgres`` user. Stopped and removed at the end of the session. Yields the DSN of
+    its ``postgres`` database.
+    """
+    import shutil
+    import subprocess
+    import tempfile
+
+    initdb, pg_ctl = PG_BIN / "initdb", PG_BIN / "pg_ctl"
+    if not (initdb.is_file() and pg_ctl.is_file()):
+        pytest.skip(f"PostgreSQL binaries not found in {PG_BIN} (set STORYCLUSTER_PG_BIN)")
+    pytest.importorskip("psycopg", reason="the postgres extra (psycopg 3) is not installed")
+    root = Path(tempfile.mkdtemp(prefix="storycluster-pg-"))
+    prefix: list[str] = []
+    if os.geteuid() == 0:
+        import pwd
+
+        user = pwd.getpwnam("postgres")
+        os.chown(root, user.pw_uid, user.pw_gid)
+        prefix = ["runuser", "-u", "postgres", "--"]
+    data = root / "data"
+    port = _free_port()
+    subprocess.run(
+        [
+            *prefix,
+            str(initdb),
+            "-D",
+            str(data),
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--locale=C",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    subprocess.run(
+        [
+            *prefix,
+            str(pg_ctl),
+            "-D",
+            str(data),
+            "-l",
+            str(root / "log"),
+            "-w",
+            "-t",
+            "60",
+            "-o",
+            f"-p {port} -h 127.0.0.1 -k {root} -c fsync=off",
+            "start",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    try:
+        yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
+    finally:
+        subprocess.run(
+            [*prefix, str(pg_ctl), "-D", str(data), "-m", "immediate", "-w", "stop"],
+            capture_output=True,
+        )
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture
+def postgres_dsn(postgres_server):
+    """A fresh, empty database on the session's server; dropped after the test."""
+    import uuid
+
+    import psycopg
+
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(postgres_server, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    yield postgres_server.rsplit("/", 1)[0] + f"/{name}"
+    with psycopg.connect(postgres_server, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture(params=["memory", "sqlite", "postgres"])
+def store_target(request, tmp_path):
+    """Each store: in memory, an SQLite file, a PostgreSQL database."""
+    if request.param == "memory":
+        return None
+    if request.param == "sqlite":
+        return str(tmp_path / "events.db")
+    return request.getfixturevalue("postgres_dsn")

@@ -185,7 +185,7 @@ def test_stream_matches_stream_clusterer(spark, tmp_path):
     query.awaitTermination(120)
     assert query.exception() is None
 
-    streamed = StreamClusterer.load(tmp_path / "state" / "state")
+    streamed = StreamClusterer.open(tmp_path / "state" / "events.db")
     direct = StreamClusterer()
     for batch in batches:
         ordered = scs.stream_batch_order(batch)

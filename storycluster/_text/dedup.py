@@ -37,7 +37,13 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["duplicate_groups", "find_near_duplicates", "normalize_for_dedup", "shingles"]
+__all__ = [
+    "duplicate_groups",
+    "find_near_duplicates",
+    "normalize_for_dedup",
+    "shingles",
+    "text_sketches",
+]
 
 _MERSENNE_PRIME = np.uint64((1 << 61) - 1)
 _MAX_HASH = np.uint64((1 << 32) - 1)
@@ -374,3 +380,54 @@ def duplicate_groups(dup_of: Sequence[str | None], ids: Sequence[str]) -> dict[s
             continue
         groups.setdefault(orig, [orig]).append(id_)
     return groups
+
+
+def text_sketches(
+    texts: Sequence[str],
+    *,
+    num_perm: int = 128,
+    seed: int = 1,
+    shingle_size: int = 5,
+    min_shingles: int = 3,
+) -> tuple[list[bytes], list[np.ndarray | None]]:
+    """Per text, what :func:`find_near_duplicates` compares, to test copies one at a time.
+
+    Returns a BLAKE2 key of the normalised words (16 zero bytes for an empty text; equal keys
+    are exact copies after normalisation) and the MinHash signature of the word shingles
+    (``None`` for a text too short to sketch, which only matches exact copies). Two texts are
+    near-duplicates when their keys are equal or the share of equal signature entries (the
+    MinHash estimate of their Jaccard similarity) is at least the threshold, as in
+    :func:`find_near_duplicates` (without its LSH pre-filter). Used by the stream, which meets
+    the members of an event one batch at a time.
+    """
+    keys: list[bytes] = []
+    sigs: list[np.ndarray | None] = [None] * len(texts)
+    sketched: list[int] = []
+    flat_words: list[str] = []
+    n_words: list[int] = []
+    for i, text in enumerate(texts):
+        words = _tokens(text or "")
+        if not words:
+            keys.append(bytes(16))
+            continue
+        keys.append(hashlib.blake2b(" ".join(words).encode("utf-8"), digest_size=16).digest())
+        if len(words) - shingle_size + 1 < min_shingles:
+            continue
+        sketched.append(i)
+        flat_words.extend(words)
+        n_words.append(len(words))
+    if sketched:
+        perm_a, perm_b = _permutations(num_perm, seed)
+        sha1 = hashlib.sha1
+        word_hash = {
+            word: _UNPACK_U32(sha1(word.encode("utf8")).digest())[0] for word in set(flat_words)
+        }
+        shingle_hashes, starts = _shingle_hashes(
+            np.fromiter(map(word_hash.__getitem__, flat_words), dtype=np.uint64),
+            np.asarray(n_words, dtype=np.intp),
+            shingle_size,
+        )
+        signatures = minhash_signatures(shingle_hashes, starts, perm_a, perm_b)
+        for pos, i in enumerate(sketched):
+            sigs[i] = np.asarray(signatures[pos], dtype=np.uint64)
+    return keys, sigs

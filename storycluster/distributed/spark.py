@@ -14,7 +14,7 @@ moves the rows:
   per row); a label-propagation linking in Spark is future work.
 * :func:`to_events` turns the top events into :class:`storycluster.Event` objects.
 * :func:`stream_clusters` feeds each micro-batch of a Structured Streaming DataFrame to a
-  :class:`storycluster.StreamClusterer` on the driver (``foreachBatch``) and saves its state.
+  :class:`storycluster.StreamClusterer` on the driver (``foreachBatch``), one commit each.
 
 Pitfalls handled here or documented: ``applyInPandas`` picks its calling convention by the
 function's arity (a one-argument function is used); Spark sets ``OMP_NUM_THREADS`` to the task's
@@ -352,9 +352,9 @@ def stream_clusters(
     Each micro-batch is collected to the driver (``foreachBatch``), ordered by publication time
     then id (Spark does not order rows inside a micro-batch), and passed to
     :meth:`storycluster.StreamClusterer.partial_fit` (with the ``embedding`` column when
-    present, else the clusterer embeds on the driver). The state is then saved to
-    ``state_dir/state`` and the batch id to ``state_dir/batch.json``; a restarted query
-    continues from the saved state and skips micro-batches it already applied. ``params`` go
+    present, else the clusterer embeds on the driver). Each micro-batch is committed to the
+    event store ``state_dir/events.db`` (SQLite) and its id written to ``state_dir/batch.json``;
+    a restarted query reopens the store and skips micro-batches it already applied. ``params`` go
     to :class:`storycluster.StreamClusterer` (ignored when a state is loaded).
     ``on_update(batch_id, update)`` is called after each applied batch. Returns the started
     query (``available_now``: process what is there and stop; else ``processing_time``, e.g.
@@ -366,24 +366,27 @@ def stream_clusters(
     holder: dict[str, Any] = {}
 
     def apply_batch(batch_df: DataFrame, batch_id: int) -> None:
-        from ..stream._clusterer import StreamClusterer
+        from ..stream import StreamClusterer
 
-        state = root / "state"
+        store = root / "events.db"
         marker = root / "batch.json"
         if "stream" not in holder:
-            holder["stream"] = StreamClusterer.load(state) if state.exists() else None
+            holder["stream"] = StreamClusterer.open(store) if store.exists() else None
             holder["last"] = json.loads(marker.read_text())["batch_id"] if marker.exists() else -1
         if batch_id <= holder["last"]:
             return  # replayed after a restart: already applied
         pdf = stream_batch_order(batch_df.toPandas())
         if len(pdf):
             if holder["stream"] is None:
-                holder["stream"] = StreamClusterer(**params)
+                holder["stream"] = StreamClusterer(store=store, **params)
             embeddings = (
                 dist._embedding_matrix(pdf["embedding"]) if "embedding" in pdf.columns else None
             )
-            update = holder["stream"].partial_fit(dist._records(pdf), embeddings=embeddings)
-            holder["stream"].save(state)
+            # One transaction per micro-batch; a micro-batch replayed after a crash between the
+            # commit and the marker finds its ids known and skips them.
+            update = holder["stream"].partial_fit(
+                dist._records(pdf), embeddings=embeddings, on_known="skip"
+            )
             if on_update is not None:
                 on_update(batch_id, update)
         tmp = marker.with_suffix(".tmp")

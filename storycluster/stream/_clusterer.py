@@ -1,143 +1,96 @@
-"""``StreamClusterer``: assign articles to events as they arrive, batch by batch.
+"""``StreamClusterer``: events for services, batch by batch, in an event store.
 
-The streaming clusterer scores an article against an event with the same event similarity as
-:class:`storycluster.StoryClusterer` (standardised dense, lexical and entity cosines, weighted,
-plus time evidence; see :mod:`storycluster._scoring.similarity`), so replaying a corpus in
-time order approximates the batch result. What differs, and why:
+The stream runs the batch clusterer's pipeline (features, TF-IDF analyser, backgrounds, the
+shared event score, average linkage, representative and keyword rules, near-copies, event ids)
+and adds only what is about time: the live set of events, the candidate index, assignment and
+merging (see :mod:`._state`). Its state lives in an event store (:mod:`._store`): SQLite by
+default, PostgreSQL for a ``postgresql://`` DSN, an in-memory SQLite database without
+``store=``. Each :meth:`StreamClusterer.partial_fit` commits one transaction; a reopened store
+(:meth:`StreamClusterer.open`) continues exactly as the stream would have.
 
-Features without refitting
-    Lexical and entity vectors are hashed (``HashingVectorizer``, ``2**18`` columns, no
-    alternating sign) from the same texts as the batch features. Each article keeps its
-    sublinear term counts; the IDF (``log((1 + n) / (1 + df)) + 1``, terms in more than half the
-    documents dropped and lexical terms of a single document weighing nothing once 50 are
-    seen, as in the batch) comes from running document-frequency counts and is applied when
-    scores are computed, so nothing is ever refitted.
+Live and closed
+    An event is live while its latest article (or, for an event whose articles have no date,
+    the clock when it last received one) is within ``window`` days of the stream clock, the
+    latest publication time seen. Live events keep in memory their first member and their
+    ``max_members`` latest ones (the members an article is scored against), those members'
+    scoring rows (about 3 KB each with a 384-dimensional model), their summary and their index
+    terms; the ``reservoir_size`` rows of the background reservoir stay too. Closed events, all
+    articles and their texts live in the store only. An article without a date, or one older
+    than the newest closed event's span, also looks for its event among closed events, in the
+    store. A stream that never sees a date has no clock: its events never close.
 
-Background
-    Each article's background mean and standard deviation per feature are measured when it
-    arrives, against a bounded reservoir of past articles (seeded reservoir sampling, size
-    ``reservoir_size``) plus its own batch, and shrunk towards the same prior with the same
-    weight as the batch clusterer. They are then frozen.
-
-Assignment
-    An article's score for an event is the mean of its pair scores with the event's members
-    (the first member and the ``max_members`` most recent ones). It joins the best event whose
-    score is at least the batch's threshold (see Text length); otherwise it opens a new event.
-    Articles of one batch are assigned one after the other, in input order.
-
-Text length
-    As in the batch clusterer, short texts (tweets, headlines) are scored with their own
-    threshold and dense and lexical weights (``short_threshold``, ``short_dense_weight``,
-    ``short_lexical_weight``), articles with ``threshold``, ``dense_weight`` and
-    ``lexical_weight``, and texts in between with values in between
-    (:func:`storycluster._scoring.similarity.length_share`). The stream places each batch by the
-    median word count of the reservoir of past articles and the batch itself, as it sets the neutral
-    time gap (:func:`storycluster._scoring.similarity.effective_time_scale`) over their publication
-    days; the values used last are :attr:`StreamClusterer.threshold_` and
-    :attr:`StreamClusterer.weights_`. A stream of articles is scored as before.
-
-Candidates
-    Events are not scanned: an inverted index maps each article's top lexical and entity terms
-    to the events that most recently received an article with that term (at most
-    ``postings_cap`` per term). The ``n_candidates`` events sharing the most terms with an
-    article are scored exactly. The cost per article is bounded by these caps, not by the number
-    of events.
-
-Merges
-    After each batch, the events that received articles in it are merged by average linkage on
-    the same capped member sets while the mean cross score of two of them is at least
-    the batch's threshold. The survivor is the older event: the one whose first article is earlier
-    (ties: the smaller id). The absorbed id keeps resolving, through :meth:`event_of` and
-    :meth:`event`, to the survivor.
-
-Time
-    Times are days since the epoch. The stream clock is the latest publication time seen. An
-    event accepts an article published at ``t`` only if its span ``[first, last]`` comes within
-    ``window`` days of ``t``; with ``t`` the clock this means an event stops accepting articles
-    once its last article is more than ``window`` days older than the newest article seen, yet
-    stays queryable. A late article (published before ``clock - window``) is still assigned,
-    among the events that were open at its own time. "Within reason": the index keeps only the
-    ``postings_cap`` most recently touched events per term, so an article much later than the
-    traffic in between (roughly, once ``postings_cap`` newer events share its terms) may no
-    longer find its event and opens a new one. An article without a date takes the clock as its
-    time for the window (arrival order) and gets no time evidence.
-
-Ids
-    An event is named after the article that opened it (``"ev_"`` and a BLAKE2b hash of its id,
-    :mod:`storycluster._grouping.ids`, the scheme batch and engines share). The id is fixed when
-    the event opens and never changes while the event lives; after a merge the older event's id
-    survives (earlier first article; ties: the event opened first).
-
-Thread safety
-    One ``threading.RLock`` serialises :meth:`partial_fit`, :meth:`save`, :meth:`event_of`,
-    :meth:`event` and :attr:`events`: concurrent callers are safe and each batch is applied as a
-    whole. A batch is validated completely before any state changes, and the changes are
-    computed on copies and applied at the end: a batch that raises leaves the state as it was.
+Threads
+    :meth:`partial_fit` embeds and hashes its batch before it takes the stream's lock, and the
+    queries read the store through their own connections: they answer from the last committed
+    batch and never wait for a batch being embedded or scored.
 """
 
 from __future__ import annotations
 
+import logging
 import math
+import numbers
 import os
 import threading
-from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
-from typing import Any
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import asdict, dataclass, replace
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from scipy import sparse
-from sklearn.feature_extraction.text import HashingVectorizer
-from sklearn.preprocessing import normalize
-from sklearn.utils import murmurhash3_32
 
 from .._features.embedding import DEFAULT_MODEL, Embedder
-from .._features.features import days_since_epoch
-from .._features.vectors import check_embeddings, make_embedder
-from .._grouping import ids
+from .._features.vectors import make_embedder
 from .._grouping.representatives import assemble_event
 from .._scoring.similarity import (
-    _MIN_SD,
-    _PRIOR_MEAN,
-    _PRIOR_SD,
-    _PRIOR_WEIGHT,
     DEFAULT_SHORT_DENSE_WEIGHT,
     DEFAULT_SHORT_LEXICAL_WEIGHT,
     DEFAULT_SHORT_THRESHOLD,
     DEFAULT_THRESHOLD,
     DEFAULT_TIME_PENALTY,
     DEFAULT_TIME_SCALE_DAYS,
-    ScoringRows,
     SimilarityWeights,
     check_scoring_params,
-    combine_scores,
-    scoring_for_corpus,
 )
-from .._text.fields import embedding_text, entity_tokens, lexical_text, word_count
-from .._text.preparation import prepare_article
 from ..io import as_articles
 from ..models import Article, Event
+from ._incoming import prepare_incoming, subset
+from ._rows import N_FEATURES, unpack
+from ._state import (
+    Incoming,
+    LiveEvent,
+    LiveState,
+    Params,
+    plan_batch,
+)
+from ._store import Commit, EventStore, StoreError, open_store
 
-__all__ = ["Assignment", "Merge", "StreamClusterer", "StreamUpdate"]
+if TYPE_CHECKING:
+    import pandas as pd
 
-N_FEATURES = 2**18
-_MIN_DOCS_FOR_MAX_DF = 50
-_MAX_DF = 0.5
-#: As in the batch features: a term seen in one article so far links it to nothing.
-_LEXICAL_MIN_DF = 2
-_REPRESENTATIVE_CAP = 200
+    from ..batch import StoryClusterer
+
+__all__ = ["Assignment", "EventSummary", "Merge", "StreamClusterer", "StreamUpdate"]
+
+logger = logging.getLogger("storycluster.stream")
+
+FORMAT = "storycluster.stream"
+FORMAT_VERSION = 4
+_KNOWN_POLICIES = ("skip", "update", "error")
 
 
 @dataclass(frozen=True)
 class Assignment:
-    """Where one article of a batch went, before the batch's merges."""
+    """Where one article of a batch went (its event after the batch's merges)."""
 
     article_id: str
     event_id: str
     created: bool
     """True when the article opened a new event."""
     score: float | None
-    """Mean pair score with the event joined, or the best (too low) score of a candidate when
-    the article opened an event; ``None`` when there was no candidate."""
+    """Mean pair score with the other members of its event that were scored in the batch;
+    ``None`` when it is alone."""
 
 
 @dataclass(frozen=True)
@@ -155,164 +108,142 @@ class StreamUpdate:
 
     assignments: tuple[Assignment, ...]
     merges: tuple[Merge, ...] = ()
+    skipped: tuple[str, ...] = ()
+    """Ids already in the stream, left as they were (``on_known="skip"``)."""
+    updated: tuple[str, ...] = ()
+    """Ids already in the stream whose stored fields were replaced (``on_known="update"``)."""
+    changed_events: tuple[str, ...] = ()
+    """Events opened or changed by the batch (after merges)."""
+    batch: int = 0
+    """The batch number in the store (1 for the first)."""
 
     @property
     def new_events(self) -> list[str]:
-        """Ids of the events opened by this batch (some may have been merged since)."""
+        """Ids of the events opened by this batch."""
         return [a.event_id for a in self.assignments if a.created]
 
 
-@dataclass
-class _Event:
+@dataclass(frozen=True)
+class EventSummary:
+    """One event as the store keeps it: no members, no scoring, read in milliseconds."""
+
     id: str
-    seq: int
-    members: list[int]
-    first: float
-    last: float
+    label: str
+    size: int
+    first_seen: datetime | None
+    last_seen: datetime | None
+    sources: list[str]
+    keywords: list[str]
+    representative: str | None
+    """Id of the representative article."""
+    is_open: bool
+    created_batch: int
+    updated_batch: int
 
-    def copy(self) -> _Event:
-        return _Event(self.id, self.seq, list(self.members), self.first, self.last)
-
-
-def _nanmin(a: float, b: float) -> float:
-    return b if math.isnan(a) else a if math.isnan(b) else min(a, b)
-
-
-def _nanmax(a: float, b: float) -> float:
-    return b if math.isnan(a) else a if math.isnan(b) else max(a, b)
-
-
-@dataclass
-class _Bundle:
-    """Feature rows of some articles, ready for scoring."""
-
-    dense: np.ndarray
-    lexical: sparse.csr_matrix
-    entities: sparse.csr_matrix
-    mean: np.ndarray
-    sd: np.ndarray
-    days: np.ndarray
-
-
-@dataclass
-class _Batch:
-    """Everything one batch computes before it is applied (copy-on-write overlays)."""
-
-    start: int
-    articles: list[Article]
-    dense: np.ndarray
-    lex_rows: list[tuple[np.ndarray, np.ndarray]]
-    ent_rows: list[tuple[np.ndarray, np.ndarray]]
-    days: np.ndarray
-    words: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
-    weights: SimilarityWeights = field(default_factory=SimilarityWeights)
-    threshold: float = DEFAULT_THRESHOLD
-    eff: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    mean: np.ndarray = field(default_factory=lambda: np.zeros((3, 0)))
-    sd: np.ndarray = field(default_factory=lambda: np.zeros((3, 0)))
-    df_lex: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    df_ent: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    idf_lex: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    idf_ent: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    events: dict[str, _Event] = field(default_factory=dict)
-    removed: set[str] = field(default_factory=set)
-    redirect: dict[str, str] = field(default_factory=dict)
-    postings: dict[int, dict[str, None]] = field(default_factory=dict)
-    article_event: list[str] = field(default_factory=list)
-    counter: int = 0
-    clock: float = math.nan
-    reservoir: list[int] = field(default_factory=list)
-    rng_state: dict[str, Any] = field(default_factory=dict)
-
-
-def _sublinear(matrix: sparse.csr_matrix) -> list[tuple[np.ndarray, np.ndarray]]:
-    matrix = sparse.csr_matrix(matrix, dtype=np.float32)
-    matrix.sum_duplicates()
-    rows = []
-    for i in range(matrix.shape[0]):
-        lo, hi = matrix.indptr[i], matrix.indptr[i + 1]
-        data = matrix.data[lo:hi]
-        rows.append(
-            (
-                matrix.indices[lo:hi].astype(np.int32),
-                (1.0 + np.log(data)).astype(np.float32),
-            )
+    @classmethod
+    def _from_row(cls, row: dict[str, Any]) -> EventSummary:
+        return cls(
+            id=row["id"],
+            label=row["label"],
+            size=int(row["size"]),
+            first_seen=_parse(row["first_seen"]),
+            last_seen=_parse(row["last_seen"]),
+            sources=list(row["sources"]),
+            keywords=list(row["keywords"]),
+            representative=row["representative"],
+            is_open=bool(row["is_open"]),
+            created_batch=int(row["created_batch"]),
+            updated_batch=int(row["updated_batch"]),
         )
-    return rows
 
 
-def _csr(rows: Sequence[tuple[np.ndarray, np.ndarray]]) -> sparse.csr_matrix:
-    lengths = np.array([len(r[0]) for r in rows], dtype=np.int64)
-    indptr = np.concatenate([[0], np.cumsum(lengths)])
-    if rows and lengths.sum():
-        indices = np.concatenate([r[0] for r in rows])
-        data = np.concatenate([r[1] for r in rows])
-    else:
-        indices = np.zeros(0, dtype=np.int32)
-        data = np.zeros(0, dtype=np.float32)
-    return sparse.csr_matrix((data, indices, indptr), shape=(len(rows), N_FEATURES))
+def _parse(value: str | None) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(value)
 
 
-def _idf(df: np.ndarray, n_docs: int, *, min_df: int = 1) -> np.ndarray:
-    idf = (np.log((1.0 + n_docs) / (1.0 + df)) + 1.0).astype(np.float32)
-    if n_docs >= _MIN_DOCS_FOR_MAX_DF:
-        idf[df > _MAX_DF * n_docs] = 0.0
-        idf[df < min_df] = 0.0
-    return idf
+def _day(value: datetime | str | float | None) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            from datetime import timezone
+
+            value = value.replace(tzinfo=timezone.utc)
+        return value.timestamp() / 86_400.0
+    return float(value)
 
 
-def _weighted(tf: sparse.csr_matrix, idf: np.ndarray) -> sparse.csr_matrix:
-    out = tf.copy()
-    out.data = out.data * idf[out.indices]
-    return sparse.csr_matrix(normalize(out, norm="l2", copy=False))
+#: Parameters stored with a stream; another value refuses the store.
+_PARAMS = (
+    "threshold",
+    "dense_weight",
+    "lexical_weight",
+    "entity_weight",
+    "time_penalty",
+    "time_scale_days",
+    "short_threshold",
+    "short_dense_weight",
+    "short_lexical_weight",
+    "window",
+    "clean",
+    "lead_chars",
+    "max_chars",
+    "n_keywords",
+    "seed",
+    "reservoir_size",
+    "max_members",
+    "n_candidates",
+    "postings_cap",
+    "terms_per_article",
+    "dedup_threshold",
+    "retention_days",
+)
 
 
 class StreamClusterer:
-    """Cluster articles into events incrementally, one batch at a time.
+    """Cluster articles into events incrementally, one batch at a time, into an event store.
 
     Parameters are those of :class:`storycluster.StoryClusterer` where they share a name, plus:
 
+    store:
+        Where the stream lives: a path (an SQLite file, created if missing), a
+        ``postgresql://`` DSN (the ``postgres`` extra), or None (an in-memory database, lost
+        with the object). A store that already holds a stream is resumed if its parameters are
+        these, refused otherwise (:class:`StoreError`); :meth:`open` resumes with the stored
+        parameters.
     window:
-        Days after its last article during which an event accepts new ones (see the module
-        docstring for late articles). The default, 30 days, lets follow-up reports (an arrest,
-        a funeral, a trial date) join their event: on gvc, where 10 % of same-event pairs are
-        more than 19 days apart, a 7-day window loses 0.013 B-cubed F1 against 30 days.
-    seed:
-        Seed of the background reservoir; part of the saved state.
-    reservoir_size:
-        Past articles kept to measure each new article's background.
+        Days after its last article during which an event accepts new ones (live events).
+    seed, reservoir_size:
+        The background reservoir: past articles each new article's background is measured
+        against (seeded reservoir sampling).
     max_members:
         Most recent members (plus the first) an article is compared with in an event.
-    n_candidates:
-        Events scored exactly per article, picked by shared index terms.
-    postings_cap:
-        Events kept per index term (most recently touched first).
-    terms_per_article:
-        Top lexical terms and top entity terms (each) an article is indexed and looked up by.
-
-    ``short_threshold``, ``short_dense_weight`` and ``short_lexical_weight`` are set per batch
-    from the median length of the reservoir and the batch (see the module docstring).
+    n_candidates, postings_cap, terms_per_article:
+        The candidate index: events scored per article, events read per index term (most
+        recently touched first), top lexical and entity terms an article is indexed by.
+    dedup_threshold:
+        MinHash Jaccard estimate above which a member is a near-copy of an earlier one of its
+        event (``duplicate_of``); None turns the check off.
+    on_known:
+        What a batch does with an article id the stream already holds: ``"skip"`` it (at-least-
+        once delivery), ``"update"`` its stored fields (it keeps its event), or raise
+        (``"error"``); :meth:`partial_fit` can override it per call.
+    retention_days:
+        Drop the texts of events closed for this many days (None keeps them).
 
     Attributes
     ----------
-    threshold_ : float or None
-        The threshold used for the last batch, after the adjustment for text length; ``None``
-        before the first batch.
-    weights_ : SimilarityWeights or None
-        The weights used for the last batch: after the adjustment for text length, with the
-        neutral time gap capped by the median gap of the reservoir and the batch; ``None``
-        before the first batch.
-
-    Examples
-    --------
-    >>> stream = StreamClusterer()  # doctest: +SKIP
-    >>> update = stream.partial_fit(first_batch)  # doctest: +SKIP
-    >>> stream.event_of(update.assignments[0].article_id)  # doctest: +SKIP
+    threshold_, weights_:
+        The threshold and weights of the last batch (after the text-length adjustment);
+        ``None`` before the first batch.
     """
 
     def __init__(
         self,
         *,
+        store: Any = None,
         model: str | Embedder = DEFAULT_MODEL,
         threshold: float = DEFAULT_THRESHOLD,
         dense_weight: float = 0.25,
@@ -335,6 +266,9 @@ class StreamClusterer:
         n_candidates: int = 20,
         postings_cap: int = 100,
         terms_per_article: int = 8,
+        dedup_threshold: float | None = 0.8,
+        on_known: str = "skip",
+        retention_days: float | None = None,
     ) -> None:
         self.model = model
         self.threshold = float(threshold)
@@ -347,103 +281,50 @@ class StreamClusterer:
         self.short_dense_weight = float(short_dense_weight)
         self.short_lexical_weight = float(short_lexical_weight)
         self.window = float(window)
-        self.clean = bool(clean)
-        self.lead_chars = int(lead_chars)
-        self.max_chars = int(max_chars)
-        self.n_keywords = int(n_keywords)
+        self.clean = clean
+        self.lead_chars = lead_chars
+        self.max_chars = max_chars
+        self.n_keywords = n_keywords
         self.cache = cache
-        self.seed = int(seed)
-        self.reservoir_size = int(reservoir_size)
-        self.max_members = int(max_members)
-        self.n_candidates = int(n_candidates)
-        self.postings_cap = int(postings_cap)
-        self.terms_per_article = int(terms_per_article)
-        self._weights = SimilarityWeights(
-            dense=self.dense_weight,
-            lexical=self.lexical_weight,
-            entity=self.entity_weight,
-            time_penalty=self.time_penalty,
-            time_scale_days=self.time_scale_days,
-        )
-        self._short_weights = replace(
-            self._weights, dense=self.short_dense_weight, lexical=self.short_lexical_weight
-        )
+        self.seed = seed
+        self.reservoir_size = reservoir_size
+        self.max_members = max_members
+        self.n_candidates = n_candidates
+        self.postings_cap = postings_cap
+        self.terms_per_article = terms_per_article
+        self.dedup_threshold = None if dedup_threshold is None else float(dedup_threshold)
+        self.on_known = on_known
+        self.retention_days = None if retention_days is None else float(retention_days)
         self._validate_params()
         self._lock = threading.RLock()
         self._embedder_instance: Embedder | None = None
-        self._lex_vectorizer = HashingVectorizer(
-            n_features=N_FEATURES,
-            alternate_sign=False,
-            norm=None,
-            stop_words="english",
-            dtype=np.float32,
-        )
-        self._ent_vectorizer = HashingVectorizer(
-            n_features=N_FEATURES,
-            alternate_sign=False,
-            norm=None,
-            token_pattern=r"\S+",
-            dtype=np.float32,
-        )
-        # -- state (everything below is saved) --
-        self._articles: list[Article] = []
-        self._ids: dict[str, int] = {}
-        self._dense = np.zeros((0, 0), dtype=np.float32)
-        self._dense_buf = np.zeros((0, 0), dtype=np.float32)
-        self._lex: list[tuple[np.ndarray, np.ndarray]] = []
-        self._ent: list[tuple[np.ndarray, np.ndarray]] = []
-        self._days = np.zeros(0)
-        self._words = np.zeros(0, dtype=np.int64)
-        self._eff = np.zeros(0)
-        self._mean = np.zeros((3, 0))
-        self._sd = np.zeros((3, 0))
-        self._df_lex = np.zeros(N_FEATURES, dtype=np.int64)
-        self._df_ent = np.zeros(N_FEATURES, dtype=np.int64)
-        self._events: dict[str, _Event] = {}
-        self._redirect: dict[str, str] = {}
-        self._postings: dict[int, dict[str, None]] = {}
-        self._article_event: list[str] = []
-        self._counter = 0
-        self._clock = math.nan
-        self._reservoir: list[int] = []
-        self._rng_state: dict[str, Any] = np.random.PCG64(self.seed).state
-        self.threshold_: float | None = None
-        self.weights_: SimilarityWeights | None = None
+        self._listeners: list[Callable[[StreamUpdate], None]] = []
+        self._store = open_store(store)
+        try:
+            if self._store.has_stream():
+                self._resume(check=True)
+            else:
+                self._state = LiveState(rng_state=np.random.PCG64(self.seed).state)
+                self._dim: int | None = None
+                self._store.create(self._meta(initial=True))
+        except BaseException:
+            self._store.close()
+            raise
 
-    # -- parameters -------------------------------------------------------------------------
-
-    _PARAMS = (
-        "threshold",
-        "dense_weight",
-        "lexical_weight",
-        "entity_weight",
-        "time_penalty",
-        "time_scale_days",
-        "short_threshold",
-        "short_dense_weight",
-        "short_lexical_weight",
-        "window",
-        "clean",
-        "lead_chars",
-        "max_chars",
-        "n_keywords",
-        "seed",
-        "reservoir_size",
-        "max_members",
-        "n_candidates",
-        "postings_cap",
-        "terms_per_article",
-    )
+    # -- parameters ---------------------------------------------------------------------------
 
     def get_params(self) -> dict[str, Any]:
-        """Constructor parameters (``model`` and ``cache`` included)."""
-        params = {name: getattr(self, name) for name in self._PARAMS}
-        return {"model": self.model, "cache": self.cache, **params}
+        """Constructor parameters (``model``, ``cache`` and ``on_known`` included)."""
+        params = {name: getattr(self, name) for name in _PARAMS}
+        return {"model": self.model, "cache": self.cache, "on_known": self.on_known, **params}
+
+    def _stored_params(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in _PARAMS}
 
     def _validate_params(self) -> None:
         check_scoring_params(self.get_params())
-        if not self.window > 0:
-            raise ValueError(f"window must be > 0 days, got {self.window!r}")
+        if not self.window > 0 or not math.isfinite(self.window):
+            raise ValueError(f"window must be a finite number of days > 0, got {self.window!r}")
         for name in (
             "lead_chars",
             "max_chars",
@@ -454,87 +335,168 @@ class StreamClusterer:
             "postings_cap",
             "terms_per_article",
         ):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)!r}")
+            value = getattr(self, name)
+            if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"{name} must be a positive int, got {value!r}")
+        if not isinstance(self.seed, numbers.Integral) or isinstance(self.seed, bool):
+            raise ValueError(f"seed must be an int, got {self.seed!r}")
+        if not isinstance(self.clean, bool):
+            raise ValueError(f"clean must be True or False, got {self.clean!r}")
+        if self.dedup_threshold is not None and not 0 < self.dedup_threshold <= 1:
+            raise ValueError(
+                f"dedup_threshold must be in (0, 1] or None, got {self.dedup_threshold!r}"
+            )
+        if self.on_known not in _KNOWN_POLICIES:
+            raise ValueError(f"on_known must be one of {_KNOWN_POLICIES}, got {self.on_known!r}")
+        if self.retention_days is not None and not self.retention_days >= 0:
+            raise ValueError(f"retention_days must be >= 0 or None, got {self.retention_days!r}")
+
+    def _params(self) -> Params:
+        weights = SimilarityWeights(
+            dense=self.dense_weight,
+            lexical=self.lexical_weight,
+            entity=self.entity_weight,
+            time_penalty=self.time_penalty,
+            time_scale_days=self.time_scale_days,
+        )
+        return Params(
+            weights=weights,
+            short_weights=replace(
+                weights, dense=self.short_dense_weight, lexical=self.short_lexical_weight
+            ),
+            threshold=self.threshold,
+            short_threshold=self.short_threshold,
+            window=self.window,
+            reservoir_size=int(self.reservoir_size),
+            max_members=int(self.max_members),
+            n_candidates=int(self.n_candidates),
+            postings_cap=int(self.postings_cap),
+            terms_per_article=int(self.terms_per_article),
+            n_keywords=int(self.n_keywords),
+            dedup_threshold=self.dedup_threshold,
+            retention_days=self.retention_days,
+        )
 
     def __repr__(self) -> str:
         return (
-            f"StreamClusterer({len(self._articles)} articles, {len(self._events)} events, "
-            f"threshold={self.threshold}, window={self.window})"
+            f"StreamClusterer(store={self._store.url!r}, {self._state.n_rows} articles seen, "
+            f"{len(self._state.events)} live events, window={self.window})"
         )
 
-    def __len__(self) -> int:
-        return len(self._articles)
+    # -- opening ------------------------------------------------------------------------------
 
-    # -- queries ----------------------------------------------------------------------------
+    def _meta(self, *, initial: bool = False) -> dict[str, Any]:
+        meta = {
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "params": self._stored_params(),
+            "model": self.model if isinstance(self.model, str) else None,
+            "dim": self._dim,
+        }
+        meta.update(self._state.meta())
+        return meta
 
-    @property
-    def n_articles(self) -> int:
-        return len(self._articles)
+    @classmethod
+    def open(
+        cls,
+        store: Any,
+        *,
+        model: str | Embedder | None = None,
+        cache: bool | str | os.PathLike[str] = True,
+        on_known: str = "skip",
+    ) -> StreamClusterer:
+        """Resume the stream held by ``store`` (a path, a DSN or an :class:`EventStore`).
 
-    @property
-    def n_events(self) -> int:
-        """Events that exist now (merged-away ids not counted), open or not."""
-        return len(self._events)
-
-    def _resolve(self, event_id: str, redirect: dict[str, str] | None = None) -> str:
-        while True:
-            nxt = (redirect or {}).get(event_id) or self._redirect.get(event_id)
-            if nxt is None:
-                return event_id
-            event_id = nxt
-
-    def event_of(self, article_id: str) -> str:
-        """Current event id of an article, following merges; ``KeyError`` if unknown."""
-        with self._lock:
-            index = self._ids.get(article_id)
-            if index is None:
-                raise KeyError(f"no article with id {article_id!r} in this stream")
-            return self._resolve(self._article_event[index])
-
-    def assignments(self) -> dict[str, str]:
-        """``{article_id: current event id}`` for every article seen."""
-        with self._lock:
-            return {
-                a.id: self._resolve(e)
-                for a, e in zip(self._articles, self._article_event, strict=True)
-            }
-
-    def is_open(self, event_id: str) -> bool:
-        """Whether the event (after merges) still accepts articles at the stream clock."""
-        with self._lock:
-            event = self._events[self._resolve(event_id)]
-            return self._eligible(event, self._clock)
-
-    def event(self, event_id: str) -> Event:
-        """The event with this id (an absorbed id gives its survivor)."""
-        with self._lock:
-            resolved = self._resolve(event_id)
-            if resolved not in self._events:
-                raise KeyError(f"no event with id {event_id!r}")
-            return self._build_cluster(self._events[resolved])
-
-    @property
-    def events(self) -> list[Event]:
-        """Every current event (open or closed, merged-away ids excluded), oldest first."""
-        with self._lock:
-            ordered = sorted(self._events.values(), key=lambda e: e.seq)
-            return [self._build_cluster(event) for event in ordered]
-
-    # -- fitting ----------------------------------------------------------------------------
-
-    def partial_fit(self, articles: Any, *, embeddings: np.ndarray | None = None) -> StreamUpdate:
-        """Assign a batch of articles (at least one) to events and return what happened.
-
-        ``articles`` is what :class:`storycluster.StoryClusterer` ``.fit`` takes; ``embeddings``
-        optional ``(n_articles, dim)`` vectors in input order. The whole batch is validated first
-        (ids unique and new, embeddings well-formed); on any error the state is unchanged.
+        ``model`` overrides the stored model name (needed when the stream was built with an
+        embedder object); raises :class:`StoreError` when the store holds no stream.
         """
-        with self._lock:
-            batch = self._prepare_batch(articles, embeddings)
-            update = self._run_batch(batch)
-            self._apply(batch)
-            return update
+        backend = open_store(store)
+        try:
+            if not backend.has_stream():
+                raise StoreError(f"{backend.url} holds no storycluster stream")
+            meta = backend.read_meta()
+            _check_format(meta, backend.url)
+            chosen = model if model is not None else meta.get("model")
+            self = cls(
+                store=backend,
+                model=chosen if chosen is not None else "",
+                cache=cache,
+                on_known=on_known,
+                **meta["params"],
+            )
+        except BaseException:
+            backend.close()
+            raise
+        return self
+
+    def _resume(self, *, check: bool) -> None:
+        meta = self._store.read_meta()
+        _check_format(meta, self._store.url)
+        stored = meta["params"]
+        mine = self._stored_params()
+        if check and stored != mine:
+            diff = sorted(k for k in set(stored) | set(mine) if stored.get(k) != mine.get(k))
+            shown = ", ".join(f"{k}={stored.get(k)!r} (asked {mine.get(k)!r})" for k in diff)
+            raise StoreError(
+                f"{self._store.url} holds a stream with other parameters: {shown}; "
+                "use StreamClusterer.open() to resume it"
+            )
+        self._dim = meta.get("dim")
+        self._state = _load_state(self._store, meta, self.window)
+
+    @classmethod
+    def from_batch(
+        cls,
+        model: StoryClusterer,
+        articles: Any,
+        *,
+        store: Any = None,
+        **params: Any,
+    ) -> StreamClusterer:
+        """A stream that starts from a fitted batch clusterer's events.
+
+        ``articles`` are those ``model`` was fitted on (same order); their events, ids
+        included, become the stream's first batch, after which new articles are assigned
+        as usual. Scoring parameters default to the batch clusterer's.
+        """
+        items = as_articles(articles)
+        if len(items) != len(model.labels_):
+            raise ValueError(
+                f"{len(items)} articles given, the model was fitted on {len(model.labels_)}"
+            )
+        shared = {
+            name: getattr(model, name)
+            for name in (
+                "model",
+                "threshold",
+                "dense_weight",
+                "lexical_weight",
+                "entity_weight",
+                "time_penalty",
+                "time_scale_days",
+                "short_threshold",
+                "short_dense_weight",
+                "short_lexical_weight",
+                "clean",
+                "lead_chars",
+                "max_chars",
+                "n_keywords",
+                "cache",
+                "dedup_threshold",
+            )
+        }
+        stream = cls(store=store, **{**shared, **params})
+        if stream._state.n_rows:
+            stream.close()
+            raise StoreError(f"{stream._store.url} already holds articles")
+        position = {a.id: i for i, a in enumerate(items)}
+        forced = [
+            (event.id, [position[m.article_id] for m in event.members]) for event in model.events_
+        ]
+        stream._ingest(items, model.embeddings_, forced=forced, on_known="error")
+        return stream
+
+    # -- ingest ----------------------------------------------------------------------------
 
     def _embedder(self) -> Embedder:
         if self._embedder_instance is None:
@@ -543,492 +505,428 @@ class StreamClusterer:
             )
         return self._embedder_instance
 
-    def _prepare(self, article: Article) -> Article:
-        return prepare_article(article, clean=self.clean, max_chars=self.max_chars)
+    def add_listener(self, callback: Callable[[StreamUpdate], None]) -> None:
+        """Call ``callback(update)`` after each committed batch (the seam for story linking
+        and other consumers of event changes); exceptions propagate to the caller of
+        :meth:`partial_fit`, after the batch is committed."""
+        self._listeners.append(callback)
 
-    def _prepare_batch(self, articles: Any, embeddings: np.ndarray | None) -> _Batch:
-        items = as_articles(articles)
+    def partial_fit(
+        self, articles: Any, *, embeddings: np.ndarray | None = None, on_known: str | None = None
+    ) -> StreamUpdate:
+        """Assign a batch of articles to events, commit it, and return what happened.
+
+        ``articles`` is what :class:`storycluster.StoryClusterer` ``.fit`` takes; ``embeddings``
+        optional ``(n_articles, dim)`` vectors in input order. The whole batch is checked first
+        (ids unique in the batch, fields the store can hold, embeddings well-formed); on any
+        error nothing changes. Ids the stream already holds follow ``on_known`` (default: the
+        stream's).
+        """
+        policy = self.on_known if on_known is None else on_known
+        if policy not in _KNOWN_POLICIES:
+            raise ValueError(f"on_known must be one of {_KNOWN_POLICIES}, got {policy!r}")
+        return self._ingest(as_articles(articles), embeddings, on_known=policy)
+
+    def _ingest(
+        self,
+        items: list[Article],
+        embeddings: np.ndarray | None,
+        *,
+        on_known: str,
+        forced: Sequence[tuple[str, Sequence[int]]] | None = None,
+    ) -> StreamUpdate:
+        started = time.perf_counter()
         if not items:
             raise ValueError("no articles in the batch: pass at least one article")
         seen: set[str] = set()
         for article in items:
             if article.id in seen:
                 raise ValueError(f"duplicate article id {article.id!r} in the batch")
-            if article.id in self._ids:
-                raise ValueError(f"article id {article.id!r} was already seen by this stream")
             seen.add(article.id)
-        prepared = [self._prepare(article) for article in items]
-        if embeddings is None:
-            texts = [embedding_text(article, self.lead_chars) for article in prepared]
-            dense = self._embedder().encode(texts)
-        else:
-            dense = embeddings
-        dense = check_embeddings(dense, len(items))
-        if self._dense.shape[0] and dense.shape[1] != self._dense.shape[1]:
+        if embeddings is not None and forced is None:
+            embeddings = np.asarray(embeddings)
+        # Outside the lock: checks, cleaning, embedding, hashing.
+        known_before = self._store.known_articles([a.id for a in items])
+        if known_before and on_known == "error":
             raise ValueError(
-                f"embeddings have dimension {dense.shape[1]}, the stream's have "
-                f"{self._dense.shape[1]}"
+                f"article id {next(iter(known_before))!r} was already seen by this stream "
+                f"({len(known_before)} known ids in the batch)"
             )
-        texts = [lexical_text(article, self.max_chars) for article in prepared]
-        lex = self._lex_vectorizer.transform(texts)
-        ent = self._ent_vectorizer.transform([entity_tokens(text) for text in texts])
-        return _Batch(
-            start=len(self._articles),
-            articles=items,
-            dense=dense,
-            lex_rows=_sublinear(lex),
-            ent_rows=_sublinear(ent),
-            days=days_since_epoch(items),
-            words=np.array([word_count(text) for text in texts], dtype=np.int64),
-        )
+        fresh = [i for i, a in enumerate(items) if a.id not in known_before]
+        to_embed = [items[i] for i in fresh] if on_known == "skip" else items
+        vectors = None
+        if embeddings is not None:
+            if embeddings.ndim != 2 or embeddings.shape[0] != len(items):
+                from .._features.vectors import check_embeddings
 
-    # -- feature access ---------------------------------------------------------------------
-
-    def _rows(self, batch: _Batch, indices: Sequence[int]) -> _Bundle:
-        idx = np.asarray(indices, dtype=np.int64)
-        old = idx < batch.start
-        new = idx - batch.start
-        dense = np.empty((idx.size, batch.dense.shape[1]), dtype=np.float32)
-        mean = np.empty((3, idx.size))
-        sd = np.empty((3, idx.size))
-        days = np.empty(idx.size)
-        if old.any():
-            dense[old] = self._dense[idx[old]]
-            mean[:, old] = self._mean[:, idx[old]]
-            sd[:, old] = self._sd[:, idx[old]]
-            days[old] = self._days[idx[old]]
-        if (~old).any():
-            dense[~old] = batch.dense[new[~old]]
-            mean[:, ~old] = batch.mean[:, new[~old]]
-            sd[:, ~old] = batch.sd[:, new[~old]]
-            days[~old] = batch.days[new[~old]]
-        lex = [self._lex[i] if i < batch.start else batch.lex_rows[i - batch.start] for i in idx]
-        ent = [self._ent[i] if i < batch.start else batch.ent_rows[i - batch.start] for i in idx]
-        return _Bundle(
-            dense=dense,
-            lexical=_weighted(_csr(lex), batch.idf_lex),
-            entities=_weighted(_csr(ent), batch.idf_ent),
-            mean=mean,
-            sd=sd,
-            days=days,
-        )
-
-    def _cosines(self, a: _Bundle, b: _Bundle) -> list[np.ndarray]:
-        out = [a.dense @ b.dense.T]
-        for x, y in ((a.lexical, b.lexical), (a.entities, b.entities)):
-            out.append(np.asarray((x @ y.T).toarray()))
-        return [np.asarray(block, dtype=np.float32) for block in out]
-
-    def _scores(self, batch: _Batch, a: _Bundle, b: _Bundle) -> np.ndarray:
-        return combine_scores(
-            self._cosines(a, b), _scoring_rows(a, 1), _scoring_rows(b, 0), batch.weights
-        )
-
-    # -- one batch --------------------------------------------------------------------------
-
-    def _run_batch(self, batch: _Batch) -> StreamUpdate:
-        # The threshold and weights for the text length, and the time term's neutral gap, as the
-        # batch clusterer sets them, over the reservoir of past articles and this batch (derived
-        # from the state, so a reloaded stream agrees).
-        batch.weights, batch.threshold = scoring_for_corpus(
-            self._weights,
-            self.threshold,
-            self._short_weights,
-            self.short_threshold,
-            words=np.concatenate([self._words[self._reservoir], batch.words]),
-            days=np.concatenate([self._days[self._reservoir], batch.days]),
-        )
-        n_new = len(batch.articles)
-        n_docs = batch.start + n_new
-        lex_new = np.zeros(N_FEATURES, dtype=np.int64)
-        ent_new = np.zeros(N_FEATURES, dtype=np.int64)
-        for indices, _ in batch.lex_rows:
-            lex_new[indices] += 1
-        for indices, _ in batch.ent_rows:
-            ent_new[indices] += 1
-        batch.df_lex = self._df_lex + lex_new
-        batch.df_ent = self._df_ent + ent_new
-        batch.idf_lex = _idf(batch.df_lex, n_docs, min_df=_LEXICAL_MIN_DF)
-        batch.idf_ent = _idf(batch.df_ent, n_docs)
-        batch.counter = self._counter
-        batch.clock = self._clock
-        batch.reservoir = list(self._reservoir)
-        rng = np.random.Generator(np.random.PCG64())
-        rng.bit_generator.state = self._rng_state
-        batch.mean = np.zeros((3, n_new))
-        batch.sd = np.ones((3, n_new))
-        self._background(batch, rng)
-
-        new_rows = self._rows(batch, range(batch.start, n_docs))
-        assignments: list[Assignment] = []
-        batch.eff = np.empty(n_new)
-        touched: dict[str, None] = {}
-        for j in range(n_new):
-            index = batch.start + j
-            article = batch.articles[j]
-            day = float(batch.days[j])
-            if not math.isnan(day):
-                batch.clock = _nanmax(batch.clock, day)
-                t = day
-            else:
-                t = batch.clock
-            batch.eff[j] = t
-            terms = self._top_terms(new_rows, j, batch)
-            candidates = self._candidates(batch, terms, t)
-            best_id, best_score = None, None
-            if candidates:
-                member_lists = [
-                    self._capped(batch.events.get(c) or self._events[c]) for c in candidates
-                ]
-                flat = [m for members in member_lists for m in members]
-                row = self._scores(batch, _slice(new_rows, j), self._rows(batch, flat))[0]
-                start = 0
-                for cand, members in zip(candidates, member_lists, strict=True):
-                    value = float(row[start : start + len(members)].mean())
-                    start += len(members)
-                    if best_score is None or value > best_score:
-                        best_id, best_score = cand, value
-            if best_id is not None and best_score is not None and best_score >= batch.threshold:
-                event = self._writable(batch, best_id)
-                event.members.append(index)
-                event.first = _nanmin(event.first, t)
-                event.last = _nanmax(event.last, t)
-                created = False
-            else:
-                event = _Event(ids.event_id(article.id), batch.counter, [index], t, t)
-                batch.counter += 1
-                batch.events[event.id] = event
-                created = True
-            touched[event.id] = None
-            batch.article_event.append(event.id)
-            self._post(batch, terms, event.id)
-            assignments.append(
-                Assignment(
-                    article_id=article.id,
-                    event_id=event.id,
-                    created=created,
-                    score=None if best_score is None else round(best_score, 6),
+                check_embeddings(embeddings, len(items))
+            vectors = embeddings if on_known != "skip" else embeddings[fresh]
+        if to_embed:
+            incoming = prepare_incoming(
+                to_embed,
+                vectors,
+                embed=lambda texts: self._embedder().encode(texts),
+                clean=self.clean,
+                lead_chars=self.lead_chars,
+                max_chars=self.max_chars,
+                dim=self._dim,
+            )
+        else:
+            incoming = None
+        with self._lock:
+            known = self._store.known_articles([a.id for a in items])
+            if known and on_known == "error":
+                raise ValueError(
+                    f"article id {next(iter(known))!r} was already seen by this stream"
                 )
+            updated: list[str] = []
+            commit_extra: list[tuple[Any, ...]] = []
+            if incoming is not None:
+                keep = [i for i, a in enumerate(incoming.articles) if a.id not in known]
+                if on_known == "update":
+                    for i, a in enumerate(incoming.articles):
+                        if a.id in known:
+                            title, text, url, source, _, language, metadata = incoming.records[i]
+                            commit_extra.append(
+                                (title, text, url, source, language, metadata, a.id)
+                            )
+                            updated.append(a.id)
+                if len(keep) != len(incoming.articles):
+                    incoming = subset(incoming, keep)
+            skipped = tuple(a.id for a in items if a.id in known and a.id not in updated)
+            if incoming is None or not incoming.articles:
+                if commit_extra:
+                    self._store.commit(Commit(updated_articles=commit_extra))
+                return StreamUpdate(
+                    assignments=(), skipped=skipped, updated=tuple(updated), batch=self._state.batch
+                )
+            if self._dim is not None and incoming.dense.shape[1] != self._dim:
+                raise ValueError(
+                    f"embeddings have dimension {incoming.dense.shape[1]}, the stream's have "
+                    f"{self._dim}"
+                )
+            commit, apply, outcome = plan_batch(
+                self._state, self._store, incoming, self._params(), forced=forced
             )
-        merges = self._merge(batch, list(touched))
-        self._sample(batch, rng)
-        batch.rng_state = rng.bit_generator.state
-        return StreamUpdate(assignments=tuple(assignments), merges=tuple(merges))
-
-    def _background(self, batch: _Batch, rng: np.random.Generator) -> None:
-        n_new = len(batch.articles)
-        new_idx = list(range(batch.start, batch.start + n_new))
-        if n_new > self.reservoir_size:
-            picked = np.sort(rng.choice(n_new, size=self.reservoir_size, replace=False))
-            extra = [new_idx[p] for p in picked.tolist()]
-        else:
-            extra = new_idx
-        reference = batch.reservoir + extra
-        ref = self._rows(batch, reference)
-        ref_pos = {index: p for p, index in enumerate(reference)}
-        sums = np.zeros((3, n_new))
-        squares = np.zeros((3, n_new))
-        counts = np.zeros(n_new)
-        for lo in range(0, n_new, 512):
-            hi = min(lo + 512, n_new)
-            rows = self._rows(batch, new_idx[lo:hi])
-            # Bundles need the background only for scores, not for cosines.
-            cosines = self._cosines(rows, ref)
-            for k, cos in enumerate(cosines):
-                cos = cos.astype(np.float64)
-                for r in range(hi - lo):
-                    p = ref_pos.get(new_idx[lo + r])
-                    if p is not None:
-                        cos[r, p] = np.nan
-                sums[k, lo:hi] = np.nansum(cos, axis=1)
-                squares[k, lo:hi] = np.nansum(cos**2, axis=1)
-            counts[lo:hi] = [len(reference) - (new_idx[lo + r] in ref_pos) for r in range(hi - lo)]
-        observed = np.maximum(counts, 1.0)
-        mean_obs = sums / observed
-        var_obs = np.maximum(squares / observed - mean_obs**2, 0.0)
-        weight = counts / (counts + _PRIOR_WEIGHT)
-        batch.mean = weight * mean_obs + (1 - weight) * _PRIOR_MEAN[:, None]
-        var = weight * var_obs + (1 - weight) * _PRIOR_SD[:, None] ** 2
-        batch.sd = np.maximum(np.sqrt(var), _MIN_SD)
-
-    def _sample(self, batch: _Batch, rng: np.random.Generator) -> None:
-        """Reservoir sampling (algorithm R) of the batch's articles."""
-        for j in range(len(batch.articles)):
-            index = batch.start + j
-            if len(batch.reservoir) < self.reservoir_size:
-                batch.reservoir.append(index)
-            else:
-                slot = int(rng.integers(0, index + 1))
-                if slot < self.reservoir_size:
-                    batch.reservoir[slot] = index
-
-    def _top_terms(self, rows: _Bundle, j: int, batch: _Batch) -> list[int]:
-        terms: list[int] = []
-        for offset, matrix in ((0, rows.lexical), (N_FEATURES, rows.entities)):
-            lo, hi = matrix.indptr[j], matrix.indptr[j + 1]
-            indices, data = matrix.indices[lo:hi], matrix.data[lo:hi]
-            keep = data > 0
-            indices, data = indices[keep], data[keep]
-            order = np.lexsort((indices, -data))[: self.terms_per_article]
-            terms.extend(int(offset + t) for t in indices[order])
-        return terms
-
-    def _eligible(self, event: _Event, t: float) -> bool:
-        if math.isnan(t) or math.isnan(event.last):
-            return True
-        return event.last >= t - self.window and event.first <= t + self.window
-
-    def _candidates(self, batch: _Batch, terms: list[int], t: float) -> list[str]:
-        counts: dict[str, int] = {}
-        ok: dict[str, bool] = {}
-        for term in terms:
-            posting = batch.postings.get(term)
-            if posting is None:
-                posting = self._postings.get(term)
-            if not posting:
-                continue
-            for raw in posting:
-                root = self._resolve(raw, batch.redirect)
-                if root not in ok:
-                    event = batch.events.get(root) or self._events.get(root)
-                    ok[root] = (
-                        event is not None and root not in batch.removed and self._eligible(event, t)
+            commit.updated_articles = commit_extra
+            dim = int(incoming.dense.shape[1])
+            commit.meta.update({"dim": dim})
+            self._store.commit(commit)
+            apply()
+            self._dim = dim
+            update = StreamUpdate(
+                assignments=tuple(
+                    Assignment(
+                        article_id=a.id,
+                        event_id=outcome.events[j],
+                        created=outcome.created[j],
+                        score=outcome.scores[j],
                     )
-                if ok[root]:
-                    counts[root] = counts.get(root, 0) + 1
-        seq = {e: (batch.events.get(e) or self._events[e]).seq for e in counts}
-        ranked = sorted(counts, key=lambda e: (-counts[e], -seq[e]))
-        return ranked[: self.n_candidates]
-
-    def _capped(self, event: _Event) -> list[int]:
-        members = event.members
-        if len(members) <= self.max_members + 1:
-            return list(members)
-        return [members[0], *members[-self.max_members :]]
-
-    def _writable(self, batch: _Batch, event_id: str) -> _Event:
-        event = batch.events.get(event_id)
-        if event is None:
-            event = self._events[event_id].copy()
-            batch.events[event_id] = event
-        return event
-
-    def _post(self, batch: _Batch, terms: list[int], event_id: str) -> None:
-        for term in terms:
-            posting = batch.postings.get(term)
-            if posting is None:
-                posting = dict(self._postings.get(term, {}))
-                batch.postings[term] = posting
-            posting.pop(event_id, None)
-            posting[event_id] = None
-            while len(posting) > self.postings_cap:
-                del posting[next(iter(posting))]
-
-    def _merge(self, batch: _Batch, touched: list[str]) -> list[Merge]:
-        alive = [e for e in touched if self._resolve(e, batch.redirect) == e]
-        if len(alive) < 2:
-            return []
-        groups = [self._capped(batch.events[e]) for e in alive]
-        flat = [m for g in groups for m in g]
-        bundle = self._rows(batch, flat)
-        scores = self._scores(batch, bundle, bundle).astype(np.float64)
-        labels = np.repeat(np.arange(len(alive)), [len(g) for g in groups])
-        indicator = sparse.csr_matrix(
-            (np.ones(len(flat)), (labels, np.arange(len(flat)))), shape=(len(alive), len(flat))
+                    for j, a in enumerate(incoming.articles)
+                ),
+                merges=tuple(Merge(a, s, sc) for a, s, sc in outcome.merges),
+                skipped=skipped,
+                updated=tuple(updated),
+                changed_events=tuple(outcome.changed),
+                batch=self._state.batch,
+            )
+        logger.info(
+            "batch %d: %d articles, %d new events, %d joined, %d merged, %d skipped, "
+            "%d live events, %.0f ms",
+            update.batch,
+            len(update.assignments),
+            outcome.opened,
+            outcome.joined,
+            len(update.merges),
+            len(skipped),
+            len(self._state.events),
+            1e3 * (time.perf_counter() - started),
         )
-        sums = np.asarray(indicator @ scores @ indicator.T)
-        sizes = np.array([len(g) for g in groups], dtype=np.float64)
-        active = np.ones(len(alive), dtype=bool)
-        merges: list[Merge] = []
-        while True:
-            means = sums / np.outer(sizes, sizes)
-            np.fill_diagonal(means, -np.inf)
-            means[~active, :] = -np.inf
-            means[:, ~active] = -np.inf
-            for a in range(len(alive)):
-                for b in range(a + 1, len(alive)):
-                    if means[a, b] >= batch.threshold:
-                        ea, eb = batch.events[alive[a]], batch.events[alive[b]]
-                        if not self._spans_meet(ea, eb):
-                            means[a, b] = means[b, a] = -np.inf
-            a, b = np.unravel_index(int(np.argmax(means)), means.shape)
-            best = float(means[a, b])
-            if not best >= batch.threshold:
-                break
-            ea, eb = batch.events[alive[a]], batch.events[alive[b]]
-            if _older(eb, ea):
-                a, b = b, a
-                ea, eb = eb, ea
-            ea.members = sorted(ea.members + eb.members)
-            ea.first = _nanmin(ea.first, eb.first)
-            ea.last = _nanmax(ea.last, eb.last)
-            batch.redirect[eb.id] = ea.id
-            batch.removed.add(eb.id)
-            del batch.events[eb.id]
-            sums[a, :] += sums[b, :]
-            sums[:, a] += sums[:, b]
-            sizes[a] += sizes[b]
-            active[b] = False
-            merges.append(Merge(absorbed=eb.id, survivor=ea.id, score=round(best, 6)))
-        return merges
+        for callback in self._listeners:
+            callback(update)
+        return update
 
-    def _spans_meet(self, a: _Event, b: _Event) -> bool:
-        if math.isnan(a.last) or math.isnan(b.last):
-            return True
-        return a.first <= b.last + self.window and b.first <= a.last + self.window
+    # -- forgetting ---------------------------------------------------------------------------
 
-    def _apply(self, batch: _Batch) -> None:
-        """Commit a computed batch: only assignments and appends, nothing that can fail."""
-        n_new = len(batch.articles)
-        dim = batch.dense.shape[1]
-        n_old = batch.start
-        if self._dense_buf.shape[0] < n_old + n_new or self._dense_buf.shape[1] != dim:
-            grown = np.zeros((max(2 * (n_old + n_new), 1024), dim), dtype=np.float32)
-            if n_old:
-                grown[:n_old] = self._dense_buf[:n_old]
-            self._dense_buf = grown
-        self._dense_buf[n_old : n_old + n_new] = batch.dense
-        self._dense = self._dense_buf[: n_old + n_new]
-        self._lex.extend(batch.lex_rows)
-        self._ent.extend(batch.ent_rows)
-        self._days = np.concatenate([self._days, batch.days])
-        self._words = np.concatenate([self._words, batch.words])
-        self._eff = np.concatenate([self._eff, batch.eff])
-        self._mean = np.concatenate([self._mean, batch.mean], axis=1)
-        self._sd = np.concatenate([self._sd, batch.sd], axis=1)
-        self._df_lex = batch.df_lex
-        self._df_ent = batch.df_ent
-        for event_id in batch.removed:
-            self._events.pop(event_id, None)
-        self._events.update(batch.events)
-        self._redirect.update(batch.redirect)
-        self._postings.update(batch.postings)
-        self._article_event.extend(batch.article_event)
-        self._counter = batch.counter
-        self._clock = batch.clock
-        self._reservoir = batch.reservoir
-        self._rng_state = batch.rng_state
-        self.threshold_ = batch.threshold
-        self.weights_ = batch.weights
-        for j in range(n_new):
-            self._ids[batch.articles[j].id] = batch.start + j
-        self._articles.extend(batch.articles)
-
-    # -- output -----------------------------------------------------------------------------
-
-    def _committed_batch(self) -> _Batch:
-        """An empty batch over the committed state, for scoring committed articles."""
-        dim = self._dense.shape[1] if self._dense.ndim == 2 else 0
-        batch = _Batch(
-            start=len(self._articles),
-            articles=[],
-            dense=np.zeros((0, dim), dtype=np.float32),
-            lex_rows=[],
-            ent_rows=[],
-            days=np.zeros(0),
-        )
-        batch.idf_lex = _idf(self._df_lex, len(self._articles), min_df=_LEXICAL_MIN_DF)
-        batch.idf_ent = _idf(self._df_ent, len(self._articles))
-        # Events are scored as in the last batch (none yet: no events to score).
-        batch.weights = self.weights_ if self.weights_ is not None else self._weights
-        batch.threshold = self.threshold_ if self.threshold_ is not None else self.threshold
-        return batch
-
-    def _build_cluster(self, event: _Event) -> Event:
-        batch = self._committed_batch()
-        members = event.members
-        scored = members[-_REPRESENTATIVE_CAP:]
-        bundle = self._rows(batch, scored)
-        if len(scored) > 1:
-            block = self._scores(batch, bundle, bundle).astype(np.float64)
-            np.fill_diagonal(block, 0.0)
-            centrality = block.sum(axis=1) / (len(scored) - 1)
-
-            def key(p: int) -> tuple[float, float, str]:
-                article = self._articles[scored[p]]
-                published = article.published_at.timestamp() if article.published_at else math.inf
-                return (-round(float(centrality[p]), 9), published, article.id)
-
-            rep = scored[min(range(len(scored)), key=key)]
-        else:
-            rep = scored[0]
-        return assemble_event(
-            [self._articles[i] for i in members],
-            self._dense[members],
-            members.index(rep),
-            self._keywords(batch, members),
-            event_id=event.id,
-        )
-
-    def _keywords(self, batch: _Batch, members: list[int]) -> list[str]:
-        """Terms weighing more in the event than in the reservoir, read back from the texts."""
-        sample = members[-self.max_members :]
-        event_mean = np.asarray(self._rows(batch, sample).lexical.mean(axis=0)).ravel()
-        if self._reservoir:
-            corpus = self._rows(batch, self._reservoir).lexical
-            event_mean = event_mean - np.asarray(corpus.mean(axis=0)).ravel()
-        analyzer = self._lex_vectorizer.build_analyzer()
-        names: dict[int, str] = {}
-        for index in sample:
-            article = self._prepare(self._articles[index])
-            for token in analyzer(lexical_text(article, self.max_chars)):
-                column = abs(murmurhash3_32(token, seed=0)) % N_FEATURES
-                current = names.get(column)
-                if current is None or token < current:
-                    names[column] = token
-        ranked = sorted(names, key=lambda c: (-event_mean[c], names[c]))
-        return [names[c] for c in ranked[: self.n_keywords] if event_mean[c] > 0]
-
-    # -- persistence ------------------------------------------------------------------------
-
-    def save(self, directory: str | os.PathLike[str]) -> None:
-        """Write the whole state to ``directory`` atomically (see :mod:`.persistence`)."""
-        from ._persistence import save_state
+    def forget(self, article_ids: Sequence[str]) -> list[str]:
+        """Remove articles (texts, scoring rows, index entries) from memory and store, and
+        update their events; an event left empty is deleted. Returns the ids removed (unknown
+        ids are ignored). Term statistics are kept: they hold counts, not text."""
+        from ._forget import plan_forget
 
         with self._lock:
-            save_state(self, directory)
+            commit, apply, removed = plan_forget(
+                self._state,
+                self._store,
+                list(dict.fromkeys(article_ids)),
+                self._params(),
+                self._dim or 0,
+            )
+            if not removed:
+                return []
+            self._store.commit(commit)
+            apply()
+        logger.info("forgot %d articles", len(removed))
+        return removed
+
+    # -- queries ------------------------------------------------------------------------------
+
+    @property
+    def threshold_(self) -> float | None:
+        return self._state.threshold_
+
+    @property
+    def weights_(self) -> SimilarityWeights | None:
+        return self._state.weights_
+
+    @property
+    def store(self) -> EventStore:
+        """The event store (its ``url`` says where)."""
+        return self._store
+
+    @property
+    def n_articles(self) -> int:
+        """Articles held by the store."""
+        return self._store.counts()[0]
+
+    @property
+    def n_events(self) -> int:
+        """Events that exist now (merged-away ids not counted), open or closed."""
+        return self._store.counts()[1]
+
+    @property
+    def n_live_events(self) -> int:
+        """Events held in memory (open)."""
+        return len(self._state.events)
+
+    def __len__(self) -> int:
+        return self.n_articles
+
+    def event_of(self, article_id: str) -> str:
+        """Current event id of an article (merges applied); ``KeyError`` if unknown."""
+        found = self._store.event_of(article_id)
+        if found is None:
+            raise KeyError(f"no article with id {article_id!r} in this stream")
+        return found
+
+    def assignments(self) -> dict[str, str]:
+        """``{article_id: current event id}`` for every article held."""
+        return self._store.assignments()
+
+    def _resolve(self, event_id: str) -> str:
+        resolved = self._store.resolve(event_id)
+        if resolved is None:
+            raise KeyError(f"no event with id {event_id!r}")
+        return resolved
+
+    def is_open(self, event_id: str) -> bool:
+        """Whether the event (after merges) still accepts articles."""
+        summary = self._store.summary(self._resolve(event_id))
+        assert summary is not None
+        return bool(summary["is_open"])
+
+    def summary(self, event_id: str) -> EventSummary:
+        """The stored summary of an event (an absorbed id gives its survivor's)."""
+        row = self._store.summary(self._resolve(event_id))
+        if row is None:
+            raise KeyError(f"no event with id {event_id!r}")
+        return EventSummary._from_row(row)
+
+    def event(self, event_id: str) -> Event:
+        """The event with this id, members included (an absorbed id gives its survivor)."""
+        resolved = self._resolve(event_id)
+        summary = self._store.summary(resolved)
+        rows = self._store.members(resolved)
+        if summary is None or not rows:
+            raise KeyError(f"no event with id {event_id!r}")
+        articles = [_article(r) for r in rows]
+        dense = np.vstack(
+            [
+                unpack(r[0], r[1], r[13], r[14]).dense
+                if r[14] is not None
+                else np.zeros(self._dim or 1, np.float32)
+                for r in rows
+            ]
+        )
+        ids = [a.id for a in articles]
+        rep = ids.index(summary["representative"]) if summary["representative"] in ids else 0
+        present = set(ids)
+        return assemble_event(
+            articles,
+            dense,
+            rep,
+            list(summary["keywords"]),
+            event_id=resolved,
+            duplicate_of=[r[11] if r[11] in present else None for r in rows],
+        )
+
+    def events(
+        self,
+        since: datetime | str | float | None = None,
+        until: datetime | str | float | None = None,
+        open_only: bool = False,
+        min_size: int = 1,
+        order_by: str = "size",
+        limit: int | None = None,
+    ) -> list[EventSummary]:
+        """Event summaries from the store, without rebuilding any event.
+
+        ``since`` / ``until`` (datetimes, ISO strings or days since the epoch) keep events
+        whose span meets ``[since, until]`` (an event without dates has no span and is left
+        out by either); ``order_by`` is ``"size"`` (largest first), ``"last_seen"``,
+        ``"first_seen"`` (newest first), ``"updated"`` (latest batch first) or ``"id"``.
+        """
+        if order_by not in ("size", "last_seen", "first_seen", "updated", "id"):
+            raise ValueError(f"unknown order_by {order_by!r}")
+        rows = self._store.summaries(
+            since=_day(since),
+            until=_day(until),
+            open_only=bool(open_only),
+            min_size=int(min_size),
+            order_by=order_by,
+            limit=limit,
+        )
+        return [EventSummary._from_row(r) for r in rows]
+
+    def events_frame(self, **filters: Any) -> pd.DataFrame:
+        """:meth:`events` as a pandas DataFrame, one row per event (``event_id`` column)."""
+        import pandas as pd
+
+        rows = [asdict(s) for s in self.events(**filters)]
+        frame = pd.DataFrame(
+            rows,
+            columns=[
+                "id",
+                "label",
+                "size",
+                "first_seen",
+                "last_seen",
+                "sources",
+                "keywords",
+                "representative",
+                "is_open",
+                "created_batch",
+                "updated_batch",
+            ],
+        )
+        return frame.rename(columns={"id": "event_id"})
+
+    def articles_of(self, event_id: str) -> list[Article]:
+        """The event's member articles from the store, in arrival order."""
+        return [_article(r) for r in self._store.members(self._resolve(event_id))]
+
+    def iter_events(self, **filters: Any) -> Iterator[Event]:
+        """Full events (members included) of :meth:`events`, built one at a time."""
+        for summary in self.events(**filters):
+            yield self.event(summary.id)
+
+    # -- lifecycle ----------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Close the store's connections (the stream is unusable afterwards)."""
+        with self._lock:
+            self._store.close()
+
+    def __enter__(self) -> StreamClusterer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Export a checksummed snapshot of the whole stream to one SQLite file (see
+        :mod:`._persistence`)."""
+        from ._persistence import save_snapshot
+
+        with self._lock:
+            save_snapshot(self._store, path)
 
     @classmethod
     def load(
-        cls, directory: str | os.PathLike[str], *, model: str | Embedder | None = None
+        cls,
+        path: str | os.PathLike[str],
+        *,
+        store: Any = None,
+        model: str | Embedder | None = None,
+        cache: bool | str | os.PathLike[str] = True,
     ) -> StreamClusterer:
-        """Read a state written by :meth:`save`; ``model`` overrides the saved model name
-        (needed when the stream was built with an embedder object)."""
-        from ._persistence import load_state
+        """Import a snapshot written by :meth:`save` into ``store`` (an empty one; default in
+        memory) and open it; raises :class:`StateError` for a corrupted or inconsistent one."""
+        from ._persistence import load_snapshot
 
-        return load_state(cls, directory, model=model)
+        backend = open_store(store)
+        try:
+            load_snapshot(path, backend)
+        except BaseException:
+            backend.close()
+            raise
+        return cls.open(backend, model=model, cache=cache)
 
 
-def _scoring_rows(bundle: _Bundle, axis: int) -> ScoringRows:
-    """The bundle's rows along ``axis`` of a (rows, cols) score block."""
-    evidence = np.vstack(
-        [
-            np.ones(bundle.dense.shape[0], dtype=bool),
-            np.diff(bundle.lexical.indptr) > 0,
-            np.diff(bundle.entities.indptr) > 0,
-        ]
+def _check_format(meta: dict[str, Any], url: str) -> None:
+    if meta.get("format") != FORMAT:
+        raise StoreError(f"{url} is not a storycluster stream store")
+    if meta.get("format_version") != FORMAT_VERSION:
+        raise StoreError(
+            f"{url} holds a stream of format_version {meta.get('format_version')!r}; this "
+            f"storycluster reads version {FORMAT_VERSION}"
+        )
+
+
+def _article(row: Sequence[Any]) -> Article:
+    import json
+
+    return Article(
+        id=row[1],
+        title=row[3],
+        text=row[4],
+        url=row[5],
+        source=row[6],
+        published_at=_parse(row[7]),
+        language=row[8],
+        metadata=json.loads(row[9]),
     )
-    return ScoringRows(
-        mean=np.expand_dims(bundle.mean, axis + 1),
-        sd=np.expand_dims(bundle.sd, axis + 1),
-        evidence=np.expand_dims(evidence, axis + 1),
-        days=np.expand_dims(bundle.days, axis),
-    )
 
 
-def _slice(bundle: _Bundle, j: int) -> _Bundle:
-    return _Bundle(
-        dense=bundle.dense[j : j + 1],
-        lexical=bundle.lexical[j : j + 1],
-        entities=bundle.entities[j : j + 1],
-        mean=bundle.mean[:, j : j + 1],
-        sd=bundle.sd[:, j : j + 1],
-        days=bundle.days[j : j + 1],
-    )
+def _load_state(store: EventStore, meta: dict[str, Any], window: float) -> LiveState:
+    """The live state of a stored stream: exactly the state its last batch left in memory."""
+    import heapq
+
+    state = LiveState(rng_state=meta["rng_state"])
+    state.seq = int(meta["seq"])
+    state.clock = math.nan if meta["clock"] is None else float(meta["clock"])
+    state.horizon = -math.inf if meta["horizon"] is None else float(meta["horizon"])
+    state.n_rows = int(meta["n_rows"])
+    state.batch = int(meta["batch"])
+    state.reservoir = [int(r) for r in meta["reservoir"]]
+    state.threshold_ = None if meta["threshold_"] is None else float(meta["threshold_"])
+    state.weights_ = None if meta["weights_"] is None else SimilarityWeights(**meta["weights_"])
+    for kind, term, df in store.term_df():
+        state.df[int(kind), int(term)] = int(df)
+    state.names = {int(t): n for t, n in store.term_names()}
+    for rec in store.live_events():
+        ev = LiveEvent.from_record(rec)
+        state.events[ev.id] = ev
+        close = ev.close_day(window)
+        if not math.isnan(close):
+            state.closing.append((close, ev.id))
+    heapq.heapify(state.closing)
+    needed = set(state.reservoir)
+    for ev in state.events.values():
+        needed.update(ev.rows)
+    for arrival, article_id, label, blob, dup in store.rows(needed):
+        state.rows[arrival] = unpack(arrival, article_id, label, blob, dup)
+    missing = needed - set(state.rows)
+    if missing:
+        raise StoreError(
+            f"{store.url} is inconsistent: {len(missing)} scoring rows of live events are missing"
+        )
+    for term, event_id, arrival in sorted(
+        store.event_terms(list(state.events)), key=lambda x: x[2]
+    ):
+        state.index.add(event_id, (int(term),), int(arrival))
+    return state
 
 
-def _older(a: _Event, b: _Event) -> bool:
-    """Whether ``a`` survives a merge with ``b``: earlier first article, then opened first."""
-    fa = math.inf if math.isnan(a.first) else a.first
-    fb = math.inf if math.isnan(b.first) else b.first
-    return (fa, a.seq) < (fb, b.seq)
+def _unused(_: Incoming, __: int = N_FEATURES) -> None:  # pragma: no cover - typing anchor
+    return None
