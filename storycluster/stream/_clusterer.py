@@ -54,7 +54,7 @@ from .._scoring.similarity import (
     check_scoring_params,
 )
 from ..io import as_articles
-from ..models import Article, Event
+from ..models import Article, Event, normalize_id
 from ._incoming import prepare_incoming, subset
 from ._rows import N_FEATURES, unpack
 from ._state import (
@@ -658,7 +658,7 @@ class StreamClusterer:
             commit, apply, removed = plan_forget(
                 self._state,
                 self._store,
-                list(dict.fromkeys(article_ids)),
+                list(dict.fromkeys(normalize_id(i) for i in article_ids)),
                 self._params(),
                 self._dim or 0,
             )
@@ -702,8 +702,10 @@ class StreamClusterer:
     def __len__(self) -> int:
         return self.n_articles
 
-    def event_of(self, article_id: str) -> str:
-        """Current event id of an article (merges applied); ``KeyError`` if unknown."""
+    def event_of(self, article_id: Any) -> str:
+        """Current event id of an article (merges applied); ``KeyError`` if unknown. The id is
+        read as articles' ids are (:func:`storycluster.models.normalize_id`: ``7`` is ``"7"``)."""
+        article_id = normalize_id(article_id)
         found = self._store.event_of(article_id)
         if found is None:
             raise KeyError(f"no article with id {article_id!r} in this stream")
