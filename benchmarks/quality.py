@@ -1,14 +1,23 @@
-"""Default StoryClusterer on the labelled sets in ../shared/data: prints one table.
+"""Default StoryClusterer on the labelled sets in ../shared/data: prints one table per level.
 
     HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/quality.py \\
-        [--sets gvc,ecbplus,allsides2021] [--titles]
+        [--events gvc,ecbplus,allsides2021] [--titles] \\
+        [--stories googlenews,crisislex_t26,crisislex_t26:all,ecbplus]
 
-``--titles`` adds, for each set, a row that clusters the titles alone (bodies dropped): event-level
-headlines, the check that the short-text scoring (tweets, headlines) generalises beyond the two
-short-text sets (googlenews, crisislex_t26), whose labels are stories and whole crises.
+Every fit returns both levels; each set is scored at the level its gold labels describe:
 
-Wall time covers the whole fit (cleaning, embedding, features, clustering). Embeddings are cached
-on disk (``$STORYCLUSTER_CACHE``), so the first run shows the cold cost and later runs the warm one.
+* events (one real-world happening): gvc, ecbplus (``event_id``), allsides2021;
+* stories (groups of events): googlenews (``event_id``: Google News stories), crisislex_t26
+  (``event_id``: whole crises; the seeded 6,000-tweet sample
+  ``numpy.random.default_rng(0).choice(24580, 6000, replace=False)`` in file order, and with
+  ``crisislex_t26:all`` all 24,580 tweets) and ecbplus topics (``topic_id``: each topic holds two
+  look-alike events).
+
+``--titles`` adds, for each event set, a row that clusters the titles alone (bodies dropped).
+
+Wall time covers the whole fit (cleaning, embedding, features, events and stories). Embeddings are
+cached on disk (``$STORYCLUSTER_CACHE``), so the first run shows the cold cost and later runs the
+warm one.
 """
 
 from __future__ import annotations
@@ -18,48 +27,110 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
+
 import storycluster as sc
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+#: Story gold per set: the metadata field holding it.
+STORY_GOLD = {"googlenews": "event_id", "crisislex_t26": "event_id", "ecbplus": "topic_id"}
+SAMPLES = {"crisislex_t26": (24_580, 6_000)}
+
+
+def load(data: Path, spec: str) -> tuple[str, list[sc.Article]] | None:
+    """``(row name, articles)`` of ``name`` or ``name:all``; None when the set is absent."""
+    name, _, whole = spec.partition(":")
+    path = data / name / "articles.jsonl"
+    if not path.is_file():
+        print(f"skipping {name}: {path} not found", file=sys.stderr)
+        return None
+    articles = sc.read_jsonl(path)
+    if name in SAMPLES and whole != "all":
+        total, size = SAMPLES[name]
+        index = np.sort(np.random.default_rng(0).choice(total, size, replace=False))
+        return f"{name} ({size:,} sample)", [articles[i] for i in index]
+    label = f"{name} (all {len(articles):,})" if whole == "all" else name
+    return label, articles
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sets", default="gvc,ecbplus,allsides2021")
+    parser.add_argument("--events", "--sets", dest="events", default="gvc,ecbplus,allsides2021")
+    parser.add_argument("--stories", default="googlenews,crisislex_t26,crisislex_t26:all,ecbplus")
     parser.add_argument("--data", default=str(DATA), help="folder holding <set>/articles.jsonl")
     parser.add_argument(
-        "--titles", action="store_true", help="also cluster each set's titles alone"
+        "--titles", action="store_true", help="also cluster each event set's titles alone"
     )
     args = parser.parse_args()
-    rows = []
-    for name in args.sets.split(","):
-        path = Path(args.data) / name / "articles.jsonl"
-        if not path.is_file():
-            print(f"skipping {name}: {path} not found", file=sys.stderr)
-            continue
-        articles = sc.read_jsonl(path)
-        variants = [(name, articles)]
-        if args.titles and any(a.title for a in articles):
-            titled = [a.model_copy(update={"text": None}) for a in articles if a.title]
-            variants.append((f"{name} (titles only)", titled))
-        for label, items in variants:
-            gold = [str(a.metadata["event_id"]) for a in items]
+    data = Path(args.data)
+    fits: dict[str, tuple[list[sc.Article], sc.StoryClusterer, float]] = {}
+
+    def fit(label: str, items: list[sc.Article]) -> tuple[sc.StoryClusterer, float]:
+        if label not in fits:
             started = time.perf_counter()
             model = sc.StoryClusterer(show_progress_bar=False).fit(items)
-            elapsed = time.perf_counter() - started
+            fits[label] = (items, model, time.perf_counter() - started)
+        return fits[label][1], fits[label][2]
+
+    event_rows = []
+    for spec in filter(None, args.events.split(",")):
+        loaded = load(data, spec)
+        if loaded is None:
+            continue
+        label, articles = loaded
+        variants = [(label, articles)]
+        if args.titles and any(a.title for a in articles):
+            titled = [a.model_copy(update={"text": None}) for a in articles if a.title]
+            variants.append((f"{label} (titles only)", titled))
+        for name, items in variants:
+            model, elapsed = fit(name, items)
+            gold = [str(a.metadata["event_id"]) for a in items]
             report = sc.evaluate(model.labels_, gold)
-            rows.append((label, len(items), report, model.threshold_, elapsed))
-    print(
-        "| set | articles | threshold used | B³ P | B³ R | B³ F1 | pairwise F1 | ARI "
-        "| events (gold) | wall s |"
-    )
-    print("|---|---|---|---|---|---|---|---|---|---|")
-    for name, n, r, threshold, elapsed in rows:
-        print(
-            f"| {name} | {n} | {threshold:.2f} | {r.bcubed_precision:.3f} | "
-            f"{r.bcubed_recall:.3f} | **{r.bcubed_f1:.3f}** | {r.pairwise_f1:.3f} | {r.ari:.3f} | "
-            f"{r.n_pred_clusters} ({r.n_gold_clusters}) | {elapsed:.1f} |"
+            event_rows.append((name, len(items), report, model.threshold_, elapsed))
+    story_rows = []
+    for spec in filter(None, args.stories.split(",")):
+        loaded = load(data, spec)
+        if loaded is None:
+            continue
+        label, articles = loaded
+        model, elapsed = fit(label, articles)
+        field = STORY_GOLD.get(spec.partition(":")[0], "event_id")
+        gold = [str(a.metadata[field]) for a in articles]
+        report = sc.evaluate(model.story_labels_, gold)
+        name = f"{label} (gold {field})" if field != "event_id" else label
+        story_rows.append(
+            (name, len(articles), report, model.story_threshold_, len(model.clusters_), elapsed)
         )
+    if event_rows:
+        print("Events")
+        print()
+        print(
+            "| set | articles | threshold used | B³ P | B³ R | B³ F1 | pairwise F1 | ARI "
+            "| events (gold) | wall s |"
+        )
+        print("|---|---|---|---|---|---|---|---|---|---|")
+        for name, n, r, threshold, elapsed in event_rows:
+            print(
+                f"| {name} | {n} | {threshold:.2f} | {r.bcubed_precision:.3f} | "
+                f"{r.bcubed_recall:.3f} | **{r.bcubed_f1:.3f}** | {r.pairwise_f1:.3f} | "
+                f"{r.ari:.3f} | {r.n_pred_clusters} ({r.n_gold_clusters}) | {elapsed:.1f} |"
+            )
+    if story_rows:
+        print()
+        print("Stories")
+        print()
+        print(
+            "| set | articles | story threshold used | B³ P | B³ R | B³ F1 | pairwise F1 | ARI "
+            "| stories (gold) | events | wall s |"
+        )
+        print("|---|---|---|---|---|---|---|---|---|---|---|")
+        for name, n, r, threshold, n_events, elapsed in story_rows:
+            print(
+                f"| {name} | {n:,} | {threshold:.2f} | {r.bcubed_precision:.3f} | "
+                f"{r.bcubed_recall:.3f} | **{r.bcubed_f1:.3f}** | {r.pairwise_f1:.3f} | "
+                f"{r.ari:.3f} | {r.n_pred_clusters} ({r.n_gold_clusters}) | {n_events} | "
+                f"{elapsed:.1f} |"
+            )
     return 0
 
 

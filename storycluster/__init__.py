@@ -35,7 +35,7 @@ from .io import (
     write_assignments_jsonl,
     write_events_jsonl,
 )
-from .models import Article, ClusteringResult, Event, EventMatch, EventMember
+from .models import Article, ClusteringResult, Event, EventMatch, EventMember, Story
 from .stream._clusterer import Assignment, Merge, StreamClusterer, StreamUpdate
 from .stream._persistence import StateError
 
@@ -60,6 +60,7 @@ __all__ = [
     "ModelFormatError",
     "SentenceTransformerEmbedder",
     "StateError",
+    "Story",
     "StoryClusterer",
     "StreamClusterer",
     "StreamUpdate",

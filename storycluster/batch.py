@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import numbers
 import os
 import warnings
@@ -23,6 +24,18 @@ from ._features.vectors import check_embeddings, make_embedder
 from ._grouping.ids import event_id
 from ._grouping.linkage import average_linkage_labels, canonical_labels, sparse_average_linkage
 from ._grouping.representatives import build_events
+from ._grouping.stories import (
+    DEFAULT_SHORT_STORY_THRESHOLD,
+    DEFAULT_STORY_THRESHOLD,
+    DEFAULT_STORY_TIME_PENALTY,
+    DEFAULT_STORY_TIME_SCALE_DAYS,
+    article_story_labels,
+    build_stories,
+    dense_story_labels,
+    retime_scores,
+    sparse_story_labels,
+    story_weights,
+)
 from ._scoring.events import FittedCorpus, event_scores, new_background
 from ._scoring.neighbors import candidate_pairs
 from ._scoring.similarity import (
@@ -48,7 +61,7 @@ from ._text.fields import body_text, embedding_text, lexical_text
 from ._text.language import detect_languages
 from ._text.preparation import prepare_article, prepare_articles
 from .io import as_articles
-from .models import Article, ClusteringResult, Event, EventMatch
+from .models import Article, ClusteringResult, Event, EventMatch, Story
 
 __all__ = ["StoryClusterer"]
 
@@ -123,6 +136,16 @@ class StoryClusterer:
         their event; they are never its representative.
     detect_language:
         Fill ``Article.language`` where it is missing, with py3langid.
+    story_threshold, short_story_threshold:
+        Mean story score, in background standard deviations, at or above which groups of
+        events are one story, for articles and for tweets or headlines (blended in between as
+        the event threshold is). Stories group events by average linkage over their articles,
+        each event kept whole, on the event evidence with the story time term below. Lower
+        gives fewer, larger stories; ``story_threshold=float("inf")`` makes every event a
+        story of its own.
+    story_time_penalty, story_time_scale_days:
+        The time evidence between events of one story, as ``time_penalty`` and
+        ``time_scale_days`` are for events: a story's events are normally weeks apart.
     cache:
         Embedding cache for named models: ``True`` (default) keeps vectors in
         :func:`storycluster._features.cache.default_cache_dir` (``$STORYCLUSTER_CACHE`` or
@@ -134,8 +157,17 @@ class StoryClusterer:
         Index into ``events_`` of each article's event, in input order.
     events_ : list of Event
         Events, largest first (ties: smallest member id first).
+    stories_ : list of Story
+        Stories (groups of events; every event in exactly one), largest first by articles.
+    story_labels_ : ndarray of shape (n_articles,)
+        Index into ``stories_`` of each article's story, in input order.
+    story_of_event_ : ndarray of shape (n_events,)
+        Index into ``stories_`` of each event of ``events_``.
+    story_threshold_ : float
+        The story threshold used, after the adjustment for text length.
     result_ : ClusteringResult
-        ``events_`` and ``labels_`` together, with the article ids.
+        ``events_``, ``labels_``, ``stories_`` and ``story_labels_`` together, with the
+        article ids.
     threshold_ : float
         The threshold used, after the adjustment for text length.
     weights_ : SimilarityWeights
@@ -184,6 +216,10 @@ class StoryClusterer:
         cache: bool | str | os.PathLike[str] = True,
         dedup_threshold: float | None = 0.8,
         detect_language: bool = True,
+        story_threshold: float = DEFAULT_STORY_THRESHOLD,
+        short_story_threshold: float = DEFAULT_SHORT_STORY_THRESHOLD,
+        story_time_penalty: float = DEFAULT_STORY_TIME_PENALTY,
+        story_time_scale_days: float = DEFAULT_STORY_TIME_SCALE_DAYS,
     ) -> None:
         self.model = model
         self.threshold = threshold
@@ -207,6 +243,10 @@ class StoryClusterer:
         self.cache = cache
         self.dedup_threshold = dedup_threshold
         self.detect_language = detect_language
+        self.story_threshold = story_threshold
+        self.short_story_threshold = short_story_threshold
+        self.story_time_penalty = story_time_penalty
+        self.story_time_scale_days = story_time_scale_days
 
     # -- parameters -------------------------------------------------------------------------
 
@@ -249,6 +289,14 @@ class StoryClusterer:
             raise ValueError(
                 f"dedup_threshold must be in (0, 1] or None, got {self.dedup_threshold!r}"
             )
+        for name in ("story_time_penalty", "story_time_scale_days"):
+            value = getattr(self, name)
+            if not _is_number(value) or not math.isfinite(value) or value < 0:
+                raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
+        for name in ("story_threshold", "short_story_threshold"):
+            value = getattr(self, name)
+            if not _is_number(value) or math.isnan(value):
+                raise ValueError(f"{name} must be a number (inf allowed), got {value!r}")
         if not isinstance(self.clean, bool):
             raise ValueError(f"clean must be True or False, got {self.clean!r}")
         return SimilarityWeights(
@@ -324,6 +372,18 @@ class StoryClusterer:
             days=corpus.days,
         )
 
+        sweights = story_weights(
+            weights,
+            time_penalty=float(self.story_time_penalty),
+            time_scale_days=float(self.story_time_scale_days),
+            days=corpus.days,
+        )
+        share = length_share(corpus.words)
+        short_story = float(self.short_story_threshold)
+        story_threshold = short_story + share * (float(self.story_threshold) - short_story)
+        if math.isnan(story_threshold):  # inf - inf: both thresholds infinite
+            story_threshold = math.inf
+
         def block_scores(members: np.ndarray) -> np.ndarray:
             return pair_scores(features, background, members, members, weights)
 
@@ -336,6 +396,11 @@ class StoryClusterer:
                 return scores[np.ix_(members, members)]
 
             scoring = {"block_scores": cluster_scores}
+
+            def group_stories(events: np.ndarray) -> np.ndarray:
+                days = features.days
+                story = retime_scores(scores, days[:, None], days[None, :], weights, sweights)
+                return dense_story_labels(story, events, story_threshold)
         else:
 
             def aligned_scores(rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
@@ -354,6 +419,13 @@ class StoryClusterer:
                 centrality=centrality,
             )
             scoring = {"centrality": centrality}
+
+            def group_stories(events: np.ndarray) -> np.ndarray:
+                def story_scores(r: np.ndarray, c: np.ndarray) -> np.ndarray:
+                    return edge_scores(features, background, r, c, sweights, chunk=32_768)
+
+                return sparse_story_labels(events, rows, cols, story_scores, story_threshold)
+
         labels = canonical_labels(raw_labels, [a.id for a in items])
         duplicate_of = self._duplicates(prepared)
         events = build_events(
@@ -364,12 +436,29 @@ class StoryClusterer:
             duplicate_of=duplicate_of,
             n_keywords=self.n_keywords,
         )
+        if math.isinf(story_threshold) and story_threshold > 0:
+            event_story = np.arange(len(events))
+        else:
+            event_story = group_stories(labels)
+        stories, story_of_event = build_stories(
+            events, event_story, labels=labels, features=features, n_keywords=self.n_keywords
+        )
+        story_labels = article_story_labels(labels, story_of_event)
         self.threshold_ = threshold
         self.weights_ = weights
+        self.story_threshold_ = story_threshold
+        self.story_weights_ = sweights
         self.labels_ = labels
         self.events_ = events
+        self.stories_: list[Story] = stories
+        self.story_labels_ = story_labels
+        self.story_of_event_ = story_of_event
         self.result_ = ClusteringResult(
-            events=events, article_ids=[a.id for a in items], labels=labels.tolist()
+            events=events,
+            article_ids=[a.id for a in items],
+            labels=labels.tolist(),
+            stories=stories,
+            story_labels=story_labels.tolist(),
         )
         self.embeddings_ = dense
         self.cleaned_texts_ = [article.text or "" for article in prepared]
@@ -380,7 +469,12 @@ class StoryClusterer:
             terms=fitted[0],
             sample=fitted[1],
         )
-        logger.info("clustered %d articles into %d events", len(items), len(events))
+        logger.info(
+            "clustered %d articles into %d events and %d stories",
+            len(items),
+            len(events),
+            len(stories),
+        )
         return self
 
     def fit_predict(self, articles: Any, *, embeddings: np.ndarray | None = None) -> np.ndarray:
@@ -657,7 +751,15 @@ _PARAM_NAMES = (
     "cache",
     "dedup_threshold",
     "detect_language",
+    "story_threshold",
+    "short_story_threshold",
+    "story_time_penalty",
+    "story_time_scale_days",
 )
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
 def _time_order_key(article: Article) -> tuple[int, float, str]:

@@ -17,7 +17,15 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from ._compat import renamed
 
-__all__ = ["Article", "ClusteringResult", "Event", "EventMatch", "EventMember", "normalize_id"]
+__all__ = [
+    "Article",
+    "ClusteringResult",
+    "Event",
+    "EventMatch",
+    "EventMember",
+    "Story",
+    "normalize_id",
+]
 
 #: Longest id accepted, in characters. Ids are keys in outputs and state files, not payloads.
 MAX_ID_CHARS = 1_000
@@ -294,6 +302,56 @@ class EventMatch(NamedTuple):
         return f"{self.score:6.2f}  {self.event}"
 
 
+class Story(BaseModel):
+    """One story: the events that belong to one longer thread (one trial, one war, one crisis).
+
+    Every event belongs to exactly one story; a story of one event is common. ``events`` lists
+    the event ids in time order (undated events last); the representative event is the
+    story's largest, and its representative article and label stand for the story.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str = Field(description="Stable id derived from the event ids: same events, same id.")
+    size: int = Field(ge=1, description="Articles in the story's events.")
+    events: list[str] = Field(min_length=1, description="Event ids, earliest first.")
+    representative_event: str
+    representative: Article
+    label: str = ""
+    keywords: list[str] = Field(default_factory=list)
+    first_published: datetime | None = None
+    last_published: datetime | None = None
+    sources: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _representative_is_member(self) -> Story:
+        if self.representative_event not in self.events:
+            raise ValueError(
+                f"representative_event {self.representative_event!r} is not among the events"
+            )
+        return self
+
+    @property
+    def n_events(self) -> int:
+        """Number of events in the story."""
+        return len(self.events)
+
+    def __repr__(self) -> str:
+        span = ""
+        if self.first_published is not None and self.last_published is not None:
+            first, last = self.first_published.date(), self.last_published.date()
+            span = f", {first}" if first == last else f", {first}..{last}"
+        return (
+            f"Story(id={self.id!r}, events={self.n_events}, size={self.size}{span}, "
+            f"label={self.label!r})"
+        )
+
+    def _repr_html_(self) -> str:
+        from .viz.html import story_html
+
+        return story_html(self)
+
+
 class ClusteringResult(BaseModel):
     """Events found in a set of articles, with each article's assignment in input order."""
 
@@ -302,6 +360,12 @@ class ClusteringResult(BaseModel):
     events: list[Event]
     article_ids: list[str]
     labels: list[int] = Field(description="Index into ``events`` for each article, input order.")
+    stories: list[Story] = Field(
+        default_factory=list, description="Stories: groups of the events, largest first."
+    )
+    story_labels: list[int] | None = Field(
+        default=None, description="Index into ``stories`` for each article, input order."
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -330,7 +394,20 @@ class ClusteringResult(BaseModel):
     def _lengths_match(self) -> ClusteringResult:
         if len(self.article_ids) != len(self.labels):
             raise ValueError("article_ids and labels must have the same length")
+        if self.story_labels is not None and len(self.story_labels) != len(self.labels):
+            raise ValueError("story_labels and labels must have the same length")
         return self
+
+    def story_of(self, article_id: str) -> Story:
+        """The story an article belongs to; ``KeyError`` for an unknown id or a result
+        without stories."""
+        if self.story_labels is None:
+            raise KeyError("this result has no stories")
+        try:
+            position = self.article_ids.index(article_id)
+        except ValueError:
+            raise KeyError(f"no article with id {article_id!r} in this result") from None
+        return self.stories[self.story_labels[position]]
 
     def __len__(self) -> int:
         return len(self.events)

@@ -25,6 +25,7 @@ EXPECTED_ALL = [
     "ModelFormatError",
     "SentenceTransformerEmbedder",
     "StateError",
+    "Story",
     "StoryClusterer",
     "StreamClusterer",
     "StreamUpdate",

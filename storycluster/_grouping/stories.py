@@ -1,0 +1,275 @@
+"""Stories: events grouped into the longer threads they belong to (one trial, one war, one crisis).
+
+A story is a group of events; every event belongs to exactly one story, alone if nothing else
+fits. The evidence is the event evidence (the same standardised dense, word and name scores of
+:mod:`storycluster._scoring.similarity`, so the story level inherits the event calibration) with
+a story's sense of time: events of one story are normally days to weeks apart, so the neutral
+time gap is weeks instead of days and the weight of time is lower. Events are grouped by
+average linkage *over their articles* with each event kept whole: two groups of events merge
+while the mean story score of their article pairs stays at or above the story threshold. That
+is the event linkage continued from the event partition at a lower bar, which keeps the events
+exactly as they are.
+
+Pure arrays in, labels out, as the rest of the grouping stage; :func:`build_stories` turns the
+partition into :class:`storycluster.models.Story` objects.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+
+import numpy as np
+
+from .._features.features import ArticleFeatures
+from .._scoring.similarity import SimilarityWeights, effective_time_scale
+from ..models import Event, Story
+from .linkage import average_linkage_labels, canonical_labels, sparse_average_linkage
+from .representatives import _all_keywords
+
+__all__ = [
+    "DEFAULT_SHORT_STORY_THRESHOLD",
+    "DEFAULT_STORY_THRESHOLD",
+    "DEFAULT_STORY_TIME_PENALTY",
+    "DEFAULT_STORY_TIME_SCALE_DAYS",
+    "article_story_labels",
+    "build_stories",
+    "dense_story_labels",
+    "retime_scores",
+    "sparse_story_labels",
+    "story_id",
+    "story_weights",
+]
+
+#: Mean story score, in background standard deviations, at or above which two groups of events
+#: are one story: for a corpus of articles, and for tweets or headlines (blended in between on
+#: the log of the median length, as the event threshold is).
+DEFAULT_STORY_THRESHOLD = 1.0
+DEFAULT_SHORT_STORY_THRESHOLD = 1.5
+#: Weight of the time evidence between events of one story, per unit of ``log(1 + days)``.
+DEFAULT_STORY_TIME_PENALTY = 1.0
+#: Gap, in days, at which two dated articles get no story time evidence either way.
+DEFAULT_STORY_TIME_SCALE_DAYS = 14.0
+
+
+def story_weights(
+    event_weights: SimilarityWeights,
+    *,
+    time_penalty: float,
+    time_scale_days: float,
+    days: np.ndarray,
+) -> SimilarityWeights:
+    """The event weights with a story's time term: the same text evidence, time on weeks.
+
+    The neutral gap is capped by the corpus' median gap between dated articles
+    (:func:`storycluster._scoring.similarity.effective_time_scale`), as the event one is, so
+    that a corpus of one day's news rewards no closeness at the story level either.
+    """
+    return replace(
+        event_weights,
+        time_penalty=time_penalty,
+        time_scale_days=effective_time_scale(days, time_scale_days),
+    )
+
+
+def retime_scores(
+    scores: np.ndarray,
+    days_rows: np.ndarray,
+    days_cols: np.ndarray,
+    old: SimilarityWeights,
+    new: SimilarityWeights,
+) -> np.ndarray:
+    """``scores`` (computed with ``old``) as ``new`` scores them: the time term swapped.
+
+    The text evidence of a pair does not depend on time, so the story scores of pairs whose
+    event scores are at hand cost one pass over them. ``days_rows`` and ``days_cols`` are the
+    two sides' days, shaped to broadcast against ``scores``.
+    """
+    gap = np.abs(days_rows - days_cols)
+    delta = np.zeros(np.broadcast_shapes(np.shape(gap), scores.shape))
+    if new.time_penalty:
+        delta += new.time_evidence(gap)
+    if old.time_penalty:
+        delta -= old.time_evidence(gap)
+    return (scores + delta).astype(np.float32)
+
+
+def _event_bonus(scores: np.ndarray) -> float:
+    """A score above every real one: given to the pairs inside an event so that average
+    linkage forms each event first and then only compares whole events."""
+    finite = scores[np.isfinite(scores)]
+    return float(finite.max() if finite.size else 0.0) + 1.0
+
+
+def dense_story_labels(
+    story_scores: np.ndarray, event_labels: np.ndarray, threshold: float
+) -> np.ndarray:
+    """Story of each event from the ``(n, n)`` story scores of all article pairs.
+
+    Average linkage over the articles with each event kept whole, cut at ``threshold``.
+    Returns a ``(k,)`` int array, ``k`` the number of events (labels ``0..k-1``), of story
+    labels in no particular order.
+    """
+    event_labels = np.asarray(event_labels, dtype=np.int64)
+    k = int(event_labels.max()) + 1 if event_labels.size else 0
+    if k <= 1:
+        return np.zeros(k, dtype=np.int64)
+    scores = np.array(story_scores, dtype=np.float64)
+    same = event_labels[:, None] == event_labels[None, :]
+    scores[same] = _event_bonus(scores)
+    article_story = average_linkage_labels(scores, threshold)
+    return _per_event(article_story, event_labels, k)
+
+
+def sparse_story_labels(
+    event_labels: np.ndarray,
+    rows: np.ndarray,
+    cols: np.ndarray,
+    pair_scores: Callable[[np.ndarray, np.ndarray], np.ndarray],
+    threshold: float,
+) -> np.ndarray:
+    """Story of each event from candidate article pairs, without an ``(n, n)`` matrix.
+
+    ``rows``, ``cols`` are candidate pairs (those of the event linkage), ``pair_scores(r, c)``
+    the story scores of aligned pairs. The same linkage as :func:`dense_story_labels`, through
+    :func:`storycluster._grouping.linkage.sparse_average_linkage`: exact when every pair that
+    scores at least ``threshold`` is a candidate.
+    """
+    labels = np.asarray(event_labels, dtype=np.int64)
+    n = labels.size
+    k = int(labels.max()) + 1 if n else 0
+    if k <= 1:
+        return np.zeros(k, dtype=np.int64)
+    rows = np.asarray(rows, dtype=np.int64)
+    cols = np.asarray(cols, dtype=np.int64)
+    cross = labels[rows] != labels[cols]
+    rows, cols = rows[cross], cols[cross]
+    values = np.asarray(pair_scores(rows, cols), dtype=np.float64) if rows.size else np.zeros(0)
+    bonus = max(float(threshold), float(values.max(initial=0.0))) + 1.0
+    # Chain each event's members so that every event is connected at the bonus score.
+    order = np.argsort(labels, kind="stable")
+    link = labels[order[1:]] == labels[order[:-1]]
+    chain_rows, chain_cols = order[:-1][link], order[1:][link]
+
+    def scores(r: np.ndarray, c: np.ndarray) -> np.ndarray:
+        out = np.full(r.size, bonus)
+        other = labels[r] != labels[c]
+        if other.any():
+            out[other] = pair_scores(r[other], c[other])
+        return out
+
+    article_story = sparse_average_linkage(
+        n,
+        np.concatenate([rows, chain_rows]),
+        np.concatenate([cols, chain_cols]),
+        np.concatenate([values, np.full(chain_rows.size, bonus)]),
+        threshold,
+        scores,
+    )
+    return _per_event(article_story, labels, k)
+
+
+def _per_event(article_story: np.ndarray, event_labels: np.ndarray, k: int) -> np.ndarray:
+    out = np.zeros(k, dtype=np.int64)
+    out[event_labels] = article_story
+    return out
+
+
+def story_id(event_ids: Sequence[str]) -> str:
+    """A stable story id: the same set of event ids always gives the same id.
+
+    Event ids derive from their members
+    (:func:`storycluster._grouping.representatives.members_event_id`), so a story's id changes
+    exactly when its articles change.
+    """
+    digest = hashlib.blake2b("\x1f".join(sorted(event_ids)).encode("utf-8"), digest_size=8)
+    return f"st_{digest.hexdigest()}"
+
+
+def _time_key(event: Event) -> tuple[int, float, str]:
+    """Earliest first, undated events last; ties by id."""
+    if event.first_published is None:
+        return (1, 0.0, event.id)
+    return (0, event.first_published.timestamp(), event.id)
+
+
+def _order_key(event: Event) -> tuple[int, float, str]:
+    first = event.first_published.timestamp() if event.first_published else float("inf")
+    return (-event.size, first, event.id)
+
+
+def build_stories(
+    events: Sequence[Event],
+    event_story: np.ndarray,
+    *,
+    labels: np.ndarray | None = None,
+    features: ArticleFeatures | None = None,
+    n_keywords: int = 8,
+) -> tuple[list[Story], np.ndarray]:
+    """``Story`` objects from events and each event's story label, and the canonical story
+    index of each event (stories largest first, by articles; ties: smallest article id).
+
+    The representative event is the largest (ties: the earliest, then the smallest id); its
+    representative article and label stand for the story. Keywords are the terms that weigh
+    more in the story than in the corpus (``labels``, each article's event, and ``features``
+    give them; without them, the events' keywords in order of first appearance).
+    """
+    event_story = np.asarray(event_story, dtype=np.int64)
+    if len(events) != event_story.size:
+        raise ValueError(f"{len(events)} events but {event_story.size} story labels")
+    if not events:
+        return [], np.zeros(0, dtype=np.int64)
+    sizes = np.array([event.size for event in events], dtype=np.int64)
+    _, inverse = np.unique(event_story, return_inverse=True)
+    article_counts = np.bincount(inverse, weights=sizes).astype(np.int64)
+    # Canonical order: articles (largest first), then the smallest article id, as events.
+    ids = [min(event.article_ids) for event in events]
+    weighted = np.repeat(inverse, sizes)
+    weighted_ids = [ids[i] for i in np.repeat(np.arange(len(events)), sizes)]
+    canonical = canonical_labels(weighted, weighted_ids)
+    rank = np.zeros(article_counts.size, dtype=np.int64)
+    rank[weighted] = canonical
+    story_of_event = rank[inverse]
+    n_stories = int(story_of_event.max()) + 1
+    keywords: list[list[str]]
+    if labels is not None and features is not None:
+        article_story = story_of_event[np.asarray(labels, dtype=np.int64)]
+        keywords = _all_keywords(features, article_story, n_stories, n_keywords)
+    else:
+        keywords = [[] for _ in range(n_stories)]
+    members: list[list[int]] = [[] for _ in range(n_stories)]
+    for position, story in enumerate(story_of_event.tolist()):
+        members[story].append(position)
+    stories: list[Story] = []
+    for story, positions in enumerate(members):
+        group = sorted((events[p] for p in positions), key=_order_key)
+        lead = group[0]
+        if not keywords[story]:
+            seen: dict[str, None] = {}
+            for event in group:
+                for word in event.keywords:
+                    seen.setdefault(word, None)
+            keywords[story] = list(seen)[:n_keywords]
+        firsts = [e.first_published for e in group if e.first_published is not None]
+        lasts = [e.last_published for e in group if e.last_published is not None]
+        stories.append(
+            Story(
+                id=story_id([e.id for e in group]),
+                size=sum(e.size for e in group),
+                events=[e.id for e in sorted(group, key=_time_key)],
+                representative_event=lead.id,
+                representative=lead.representative,
+                label=lead.label,
+                keywords=keywords[story],
+                first_published=min(firsts, default=None),
+                last_published=max(lasts, default=None),
+                sources=sorted({s for e in group for s in e.sources}),
+            )
+        )
+    return stories, story_of_event
+
+
+def article_story_labels(labels: np.ndarray, story_of_event: np.ndarray) -> np.ndarray:
+    """Each article's story index, from its event index and each event's story index."""
+    return np.asarray(story_of_event, dtype=np.int64)[np.asarray(labels, dtype=np.int64)]

@@ -1,0 +1,219 @@
+"""Tests for the story level: events grouped into stories, every event in exactly one story."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import storycluster as sc
+from storycluster import Story, StoryClusterer
+from storycluster._grouping.stories import (
+    build_stories,
+    dense_story_labels,
+    retime_scores,
+    sparse_story_labels,
+    story_id,
+)
+from storycluster._scoring.similarity import SimilarityWeights
+
+
+def _reference_linkage(scores: np.ndarray, events: np.ndarray, threshold: float) -> np.ndarray:
+    """Average linkage over whole events, one merge at a time (brute force)."""
+    k = int(events.max()) + 1
+    groups = [set(np.flatnonzero(events == e).tolist()) for e in range(k)]
+    story = list(range(k))
+    members = {e: groups[e] for e in range(k)}
+    while True:
+        best, pair = -math.inf, None
+        keys = sorted(members)
+        for i, a in enumerate(keys):
+            for b in keys[i + 1 :]:
+                block = scores[np.ix_(sorted(members[a]), sorted(members[b]))]
+                if block.mean() > best:
+                    best, pair = float(block.mean()), (a, b)
+        if pair is None or best < threshold:
+            break
+        a, b = pair
+        members[a] |= members.pop(b)
+        story = [a if s == b else s for s in story]
+    return np.unique(story, return_inverse=True)[1]
+
+
+def _same_partition(a: np.ndarray, b: np.ndarray) -> bool:
+    return bool(
+        (np.asarray(a)[:, None] == np.asarray(a)[None, :]).tolist()
+        == (np.asarray(b)[:, None] == np.asarray(b)[None, :]).tolist()
+    )
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_dense_story_labels_is_average_linkage_over_whole_events(seed):
+    rng = np.random.default_rng(seed)
+    n = 24
+    events = rng.integers(0, 9, size=n)
+    events = np.unique(events, return_inverse=True)[1]
+    scores = rng.normal(size=(n, n))
+    scores = (scores + scores.T) / 2
+    for threshold in (-0.3, 0.0, 0.2):
+        got = dense_story_labels(scores, events, threshold)
+        assert _same_partition(got, _reference_linkage(scores, events, threshold))
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_sparse_story_labels_matches_dense_with_all_pairs(seed):
+    rng = np.random.default_rng(seed)
+    n = 30
+    events = np.unique(rng.integers(0, 12, size=n), return_inverse=True)[1]
+    scores = rng.normal(size=(n, n))
+    scores = (scores + scores.T) / 2
+    rows, cols = np.triu_indices(n, 1)
+
+    def pair_scores(r, c):
+        return scores[r, c]
+
+    for threshold in (-0.2, 0.1):
+        dense = dense_story_labels(scores, events, threshold)
+        sparse_ = sparse_story_labels(events, rows, cols, pair_scores, threshold)
+        assert _same_partition(dense, sparse_)
+
+
+def test_single_event_is_one_story():
+    assert dense_story_labels(np.zeros((3, 3)), np.zeros(3, dtype=int), 1.0).tolist() == [0]
+
+
+def test_retime_swaps_the_time_term():
+    days = np.array([0.0, 1.0, 30.0, np.nan])
+    old = SimilarityWeights(time_penalty=1.25, time_scale_days=3.0)
+    new = SimilarityWeights(time_penalty=1.0, time_scale_days=14.0)
+    text = np.arange(16, dtype=np.float32).reshape(4, 4)
+    gap = np.abs(days[:, None] - days[None, :])
+    with_old = text + old.time_evidence(gap)
+    got = retime_scores(with_old.astype(np.float32), days[:, None], days[None, :], old, new)
+    np.testing.assert_allclose(got, text + new.time_evidence(gap), atol=1e-5)
+
+
+def test_story_id_is_stable_and_order_free():
+    assert story_id(["ev_b", "ev_a"]) == story_id(["ev_a", "ev_b"])
+    assert story_id(["ev_a"]) != story_id(["ev_a", "ev_b"])
+    assert story_id(["ev_a"]).startswith("st_")
+
+
+# -- the fitted estimator ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def fitted(event_records, event_vectors) -> StoryClusterer:
+    return StoryClusterer().fit(event_records, embeddings=event_vectors)
+
+
+def _check_partition(model: StoryClusterer) -> None:
+    """Every event in exactly one story; a story's events partition its articles."""
+    event_ids = [event.id for event in model.events_]
+    listed = [event for story in model.stories_ for event in story.events]
+    assert sorted(listed) == sorted(event_ids)
+    by_id = {event.id: event for event in model.events_}
+    for index, story in enumerate(model.stories_):
+        assert isinstance(story, Story)
+        assert story.size == sum(by_id[e].size for e in story.events)
+        assert story.representative_event in story.events
+        rep = by_id[story.representative_event]
+        assert story.representative == rep.representative
+        articles = {a for e in story.events for a in by_id[e].article_ids}
+        positions = np.flatnonzero(model.story_labels_ == index)
+        assert {model.result_.article_ids[p] for p in positions} == articles
+    for position, event in enumerate(model.labels_.tolist()):
+        assert model.story_labels_[position] == model.story_of_event_[event]
+    sizes = [story.size for story in model.stories_]
+    assert sizes == sorted(sizes, reverse=True)
+    assert model.result_.story_labels == model.story_labels_.tolist()
+    assert model.result_.stories == model.stories_
+
+
+def test_stories_partition_the_events(fitted):
+    _check_partition(fitted)
+    assert len(fitted.stories_) <= len(fitted.events_)
+
+
+def test_events_do_not_depend_on_story_parameters(event_records, event_vectors, fitted):
+    other = StoryClusterer(
+        story_threshold=-5.0, short_story_threshold=-5.0, story_time_penalty=0.0
+    ).fit(event_records, embeddings=event_vectors)
+    assert other.labels_.tolist() == fitted.labels_.tolist()
+    assert [e.id for e in other.events_] == [e.id for e in fitted.events_]
+    _check_partition(other)
+    assert len(other.stories_) == 1  # a bar below every score: one story of everything
+
+
+def test_infinite_story_threshold_gives_one_story_per_event(event_records, event_vectors):
+    model = StoryClusterer(story_threshold=math.inf, short_story_threshold=math.inf).fit(
+        event_records, embeddings=event_vectors
+    )
+    assert len(model.stories_) == len(model.events_)
+    assert model.story_of_event_.tolist() == list(range(len(model.events_)))
+    _check_partition(model)
+
+
+def test_stories_are_deterministic_and_order_free(event_records, event_vectors, fitted):
+    order = np.random.default_rng(3).permutation(len(event_records))
+    other = StoryClusterer(story_threshold=-1.0).fit(
+        [event_records[i] for i in order], embeddings=event_vectors[order]
+    )
+    again = StoryClusterer(story_threshold=-1.0).fit(event_records, embeddings=event_vectors)
+    assert [s.id for s in other.stories_] == [s.id for s in again.stories_]
+    assert [s.events for s in other.stories_] == [s.events for s in again.stories_]
+
+
+def test_exact_and_sparse_paths_agree(event_records, event_vectors):
+    for threshold in (-1.0, 0.0, 1.0):
+        exact = StoryClusterer(story_threshold=threshold).fit(
+            event_records, embeddings=event_vectors
+        )
+        sparse_ = StoryClusterer(story_threshold=threshold, exact_limit=2).fit(
+            event_records, embeddings=event_vectors
+        )
+        _check_partition(sparse_)
+        assert [s.events for s in exact.stories_] == [s.events for s in sparse_.stories_]
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"story_time_penalty": -1.0},
+        {"story_time_scale_days": math.nan},
+        {"story_threshold": math.nan},
+        {"short_story_threshold": "1"},
+    ],
+)
+def test_invalid_story_params_rejected(params, event_records, event_vectors):
+    with pytest.raises(ValueError):
+        StoryClusterer(**params).fit(event_records, embeddings=event_vectors)
+
+
+def test_build_stories_checks_lengths(fitted):
+    with pytest.raises(ValueError, match="story labels"):
+        build_stories(fitted.events_, np.zeros(len(fitted.events_) + 1, dtype=int))
+
+
+def test_story_model_and_result_helpers(fitted):
+    story = fitted.stories_[0]
+    assert story.n_events == len(story.events)
+    assert "Story(" in repr(story)
+    first_article = fitted.result_.article_ids[0]
+    assert fitted.result_.story_of(first_article) == fitted.stories_[fitted.story_labels_[0]]
+    with pytest.raises(ValueError):
+        Story(
+            id="st_x",
+            size=1,
+            events=["ev_a"],
+            representative_event="ev_b",
+            representative=story.representative,
+        )
+
+
+def test_evaluate_at_both_levels(fitted, event_gold):
+    assert sc.evaluate(fitted.labels_, event_gold).bcubed_f1 > 0.9
+    # Story labels are scored the same way, against story-level gold.
+    report = sc.evaluate(fitted.story_labels_, event_gold)
+    assert 0 < report.bcubed_f1 <= 1
