@@ -117,3 +117,52 @@ def test_cluster_group_with_a_reference_keeps_only_its_rows():
     out = dist.cluster_group(group, reference=reference)
     assert sorted(out["article_id"]) == sorted(group["id"].astype(str))
     assert (out["cluster_size"] >= 1).all()
+
+
+def _assert_stories_partition(links: pd.DataFrame, events: pd.DataFrame | None = None) -> None:
+    """Every event lies whole in one story: its articles share one story id."""
+    per_event = links.groupby("event_id")["story_id"].nunique()
+    assert (per_event == 1).all()
+    assert links["story_id"].str.startswith("st_").all()
+    if events is not None:
+        story_of = links.drop_duplicates("event_id").set_index("event_id")["story_id"]
+        assert events.set_index("event_id")["story_id"].to_dict() == story_of.to_dict()
+
+
+def test_cluster_pandas_returns_stories_that_partition_the_events():
+    frame, _, _ = _frame()
+    links, events = dist.cluster_pandas(frame)
+    assert list(links.columns) == dist.LINK_COLUMNS
+    _assert_stories_partition(links, events)
+    # Events do not depend on the story level; a bar below every score joins one window's.
+    frame["published_at"] = "2020-01-01T12:00:00+00:00"
+    apart, _ = dist.cluster_pandas(frame)
+    together, events = dist.cluster_pandas(
+        frame, story_threshold=-50.0, short_story_threshold=-50.0
+    )
+    _assert_stories_partition(together, events)
+    assert together.sort_values("article_id")["event_id"].tolist() == (
+        apart.sort_values("article_id")["event_id"].tolist()
+    )
+    assert together["story_id"].nunique() == 1 < apart["story_id"].nunique()
+
+
+def test_link_windows_links_local_stories_across_windows_within_the_story_span():
+    # Events a-b (w1) and c-d (w2); in w1 the story holds a, b and c; in w2 c and d alone.
+    rows = [
+        {**_assignment("a", "w1", 0, 2, 0.0), "local_story": 0},
+        {**_assignment("b", "w1", 0, 2, 1.0), "local_story": 0},
+        {**_assignment("c", "w1", 1, 1, 20.0), "local_story": 0},
+        {**_assignment("c", "w2", 0, 2, 20.0), "local_story": 0},
+        {**_assignment("d", "w2", 0, 2, 21.0), "local_story": 0},
+    ]
+    frame = pd.DataFrame(rows)
+    links = dist.link_windows(frame, max_span_days=7).set_index("article_id")
+    assert links.loc["a", "event_id"] == links.loc["b", "event_id"] != links.loc["c", "event_id"]
+    assert links.loc["c", "event_id"] == links.loc["d", "event_id"]
+    assert links["story_id"].nunique() == 1
+    assert links.loc["a", "story_id"] == dist.story_id_for("a")
+    _assert_stories_partition(links.reset_index())
+    capped = dist.link_windows(frame, max_span_days=7, max_story_span_days=10)
+    assert capped["story_id"].nunique() == 2
+    _assert_stories_partition(capped)

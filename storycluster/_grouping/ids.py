@@ -12,7 +12,9 @@ keeps its name, so ids stay stable while a stream or a re-run adds articles; a b
 the same ids for the same input whatever its order. A stream's ids are fixed when the event
 opens; after a merge the older event's id survives (the event with the earlier first article;
 ties: the one opened first), so a merged event is still named after its founder. Article ids
-are unique within a run, so two events never share a founder.
+are unique within a run, so two events never share a founder. Stories (groups of events) follow
+the same scheme with the prefix ``"st_"`` (:func:`story_id`): a story is named after the earliest
+article of all its events, so it keeps its name while later events join it.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import hashlib
 from collections.abc import Sequence
 from datetime import datetime
 
-__all__ = ["event_id", "founder"]
+__all__ = ["STORY_PREFIX", "event_id", "founder", "story_id"]
 
 #: Prefix of every event id.
 PREFIX = "ev_"
@@ -35,6 +37,21 @@ def event_id(founder_id: str) -> str:
     """
     digest = hashlib.blake2b(founder_id.encode("utf-8"), digest_size=8).hexdigest()
     return f"{PREFIX}{digest}"
+
+
+#: Prefix of every story id.
+STORY_PREFIX = "st_"
+
+
+def story_id(founder_id: str) -> str:
+    """The id of the story founded by the article ``founder_id``: a story (a group of events)
+    is named after its founder as an event is, the earliest article of all its events.
+
+    >>> story_id("a1")
+    'st_9f6566910330ed1b'
+    """
+    digest = hashlib.blake2b(founder_id.encode("utf-8"), digest_size=8).hexdigest()
+    return f"{STORY_PREFIX}{digest}"
 
 
 def founder(ids: Sequence[str], published: Sequence[datetime | None]) -> int:

@@ -17,7 +17,11 @@ functions in a loop on one machine. The plan:
    article (the window overlap) are unioned with union-find, largest clusters first, unless the
    union would make an event span more than ``max_span_days``; each article then takes the event
    of its largest local cluster. An event id is ``"ev_"`` plus a hash of its smallest member id.
-4. :func:`summarise_events` gives one row per event.
+   Stories are linked the same way one level up: each group's fit also groups its events into
+   stories (``local_story``), and the events whose articles share a local story are unioned
+   into one story (unless it would span more than ``max_story_span_days``), so every event lies
+   in exactly one story, named after its founder as events are.
+4. :func:`summarise_events` gives one row per event, with its story.
 
 Input columns: ``id, title, text, published_at, language, source, url, embedding`` (the
 embedding a list or array per row; ``language`` may be missing or null).
@@ -37,6 +41,7 @@ import pandas as pd
 from .._compat import renamed
 from .._features.embedding import DEFAULT_MODEL
 from .._grouping.ids import event_id as founder_event_id
+from .._grouping.ids import story_id as founder_story_id
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..models import Event
@@ -58,6 +63,7 @@ __all__ = [
     "link_windows",
     "reference_keys",
     "reference_sample",
+    "story_id_for",
     "summarise_event_group",
     "summarise_events",
     "summarise_members",
@@ -80,6 +86,7 @@ ASSIGNMENT_COLUMNS = [
     "window",
     "block",
     "local_cluster",
+    "local_story",
     "cluster_size",
     "score",
     "day",
@@ -87,11 +94,12 @@ ASSIGNMENT_COLUMNS = [
 ]
 
 #: Columns of the per-article result of :func:`link_windows`.
-LINK_COLUMNS = ["article_id", "event_id", "score", "cluster_size", "keywords"]
+LINK_COLUMNS = ["article_id", "event_id", "story_id", "score", "cluster_size", "keywords"]
 
 #: Columns of :func:`summarise_events`.
 EVENT_COLUMNS = [
     "event_id",
+    "story_id",
     "representative_id",
     "size",
     "first_seen",
@@ -269,7 +277,8 @@ def cluster_group(
     ``params`` go to :class:`storycluster.StoryClusterer` (the embeddings are taken from the
     ``embedding`` column, so no model is loaded). Rows are sorted by id first, so the result
     does not depend on the order an engine delivers them in. ``local_cluster`` numbers the
-    group's clusters largest first; ``score`` is the member's cosine to its cluster centroid.
+    group's clusters largest first, ``local_story`` its stories (groups of those clusters);
+    ``score`` is the member's cosine to its cluster centroid.
 
     ``reference`` (see :func:`reference_sample`) is passed to ``StoryClusterer.fit``: its rows
     shape the term weights and set the background statistics and neutral time gap, but are
@@ -314,6 +323,7 @@ def cluster_group(
             "window": pdf["window"].astype(str).to_numpy(),
             "block": pdf["block"].astype(str).to_numpy(),
             "local_cluster": labels,
+            "local_story": np.asarray(model.story_labels_, dtype=np.int64),
             "cluster_size": sizes[labels],
             "score": np.array([similarity[i] for i in ids], dtype=np.float64),
             "day": days,
@@ -382,7 +392,16 @@ def _nanmax(a: float, b: float) -> float:
 event_id_for = founder_event_id
 
 
-def link_windows(assignments: pd.DataFrame, *, max_span_days: float = 90.0) -> pd.DataFrame:
+#: ``"st_"`` and the hash of a story's founder id (:func:`storycluster._grouping.ids.story_id`).
+story_id_for = founder_story_id
+
+
+def link_windows(
+    assignments: pd.DataFrame,
+    *,
+    max_span_days: float = 90.0,
+    max_story_span_days: float = 365.0,
+) -> pd.DataFrame:
     """Join per-window clusters into global events; one row per article (``LINK_COLUMNS``).
 
     Nodes are local clusters, keyed by (window, block, local_cluster). For each article, its
@@ -393,8 +412,13 @@ def link_windows(assignments: pd.DataFrame, *, max_span_days: float = 90.0) -> p
     so a long-running story does not chain into one giant event. Each article then takes the
     event of its primary cluster, with that cluster's score, size and keywords. The event is
     named after its founder (:func:`event_id_for`): its earliest member, undated members last,
-    ties by smallest id, as in a batch run. The result depends only on the assignment rows, not
-    on their order.
+    ties by smallest id, as in a batch run.
+
+    Stories link events the same way: nodes are the events, and the events of the articles of
+    each local story are unioned, larger local stories first, unless the story would span more
+    than ``max_story_span_days``. An event is a node, so it lies whole in one story. A story is
+    named after its founder too (:func:`story_id_for`). The result depends only on the
+    assignment rows, not on their order.
     """
     if len(assignments) == 0:
         return pd.DataFrame(columns=LINK_COLUMNS)
@@ -429,10 +453,13 @@ def link_windows(assignments: pd.DataFrame, *, max_span_days: float = 90.0) -> p
     roots = np.array([uf.find(c) for c in primary["_code"].tolist()], dtype=np.int64)
     article_ids = primary.index.to_numpy()
     founders = _founders(article_ids, primary["day"].to_numpy(dtype=np.float64), roots)
+    stories = _link_stories(frame, article_ids, roots, float(max_story_span_days))
+    story_founders = _founders(article_ids, primary["day"].to_numpy(dtype=np.float64), stories)
     return pd.DataFrame(
         {
             "article_id": article_ids,
             "event_id": [founder_event_id(founders[root]) for root in roots.tolist()],
+            "story_id": [founder_story_id(story_founders[s]) for s in stories.tolist()],
             "score": primary["score"].to_numpy(dtype=np.float64),
             "cluster_size": primary["cluster_size"].to_numpy(dtype=np.int64),
             "keywords": primary["keywords"].tolist(),
@@ -450,12 +477,45 @@ def _founders(article_ids: np.ndarray, days: np.ndarray, roots: np.ndarray) -> d
     return dict(zip(first["root"].tolist(), first["article_id"].tolist(), strict=True))
 
 
+def _link_stories(
+    frame: pd.DataFrame, article_ids: np.ndarray, roots: np.ndarray, max_span: float
+) -> np.ndarray:
+    """Story node of each article of ``article_ids`` (whose events are ``roots``): the events
+    of each local story unioned, larger local stories first, within ``max_span`` days."""
+    _, events = np.unique(roots, return_inverse=True)
+    n_events = int(events.max()) + 1 if events.size else 0
+    event_of = pd.Series(events, index=article_ids)
+    row_event = event_of.loc[frame["article_id"].to_numpy()].to_numpy()
+    days = frame["day"].to_numpy(dtype=np.float64)
+    with np.errstate(all="ignore"):
+        lo = pd.Series(days).groupby(row_event).min().reindex(range(n_events)).to_numpy()
+        hi = pd.Series(days).groupby(row_event).max().reindex(range(n_events)).to_numpy()
+    uf = _UnionFind(n_events, lo, hi)
+    if "local_story" in frame:
+        story_keys = frame[["window", "block", "local_story"]]
+        codes, _ = pd.MultiIndex.from_frame(story_keys).factorize(sort=True)
+        pairs = pd.DataFrame({"story": codes, "event": row_event}).drop_duplicates()
+        sizes = pairs.groupby("story")["event"].transform("size").to_numpy()
+        pairs = pairs.assign(_size=sizes).sort_values(
+            ["_size", "story", "event"], ascending=[False, True, True], kind="stable"
+        )
+        previous_story, previous_event = -1, -1
+        for story, event in zip(pairs["story"].tolist(), pairs["event"].tolist(), strict=True):
+            if story == previous_story:
+                uf.union(previous_event, event, max_span)
+            else:
+                previous_story = story
+            previous_event = event
+    return np.array([uf.find(e) for e in events.tolist()], dtype=np.int64)
+
+
 # -- 4. events ------------------------------------------------------------------------------
 
 
 def summarise_event_group(pdf: pd.DataFrame) -> pd.DataFrame:
     """One event's row from its members' rows (``event_id, article_id, score, cluster_size,
-    keywords, source, published_at``); a one-argument function for ``groupby().apply``.
+    keywords``, and ``story_id``, ``source``, ``published_at`` where present); a one-argument
+    function for ``groupby().apply``.
 
     The same as :func:`summarise_members`, which does all events at once.
     """
@@ -464,8 +524,9 @@ def summarise_event_group(pdf: pd.DataFrame) -> pd.DataFrame:
 
 def summarise_members(members: pd.DataFrame) -> pd.DataFrame:
     """One row per event (``EVENT_COLUMNS``, by event id) from its members' rows
-    (``event_id, article_id, score, cluster_size, keywords``, and ``source``,
-    ``published_at`` where present), for all events at once.
+    (``event_id, article_id, score, cluster_size, keywords``, and ``story_id``, ``source``,
+    ``published_at`` where present), for all events at once. Without ``story_id`` each event is
+    its own story.
 
     The representative is the member closest to its cluster centroid (ties: smallest id); the
     keywords are those of the event's largest local cluster (ties: the representative's);
@@ -477,6 +538,11 @@ def summarise_members(members: pd.DataFrame) -> pd.DataFrame:
     frame = pd.DataFrame(
         {
             "event_id": members["event_id"].astype(str).to_numpy(),
+            "_story": (
+                members["story_id"].astype(str).to_numpy()
+                if "story_id" in members
+                else members["event_id"].astype(str).to_numpy()
+            ),
             "_id": members["article_id"].astype(str).to_numpy(),
             "score": members["score"].to_numpy(dtype=np.float64),
             "cluster_size": members["cluster_size"].to_numpy(dtype=np.int64),
@@ -504,6 +570,7 @@ def summarise_members(members: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "event_id": event_ids,
+            "story_id": representatives["_story"].tolist(),
             "representative_id": representatives["_id"].tolist(),
             "size": frame.groupby("event_id").size().loc[event_ids].to_numpy(dtype=np.int64),
             "first_seen": [_day_to_timestamp(d) for d in span.loc[event_ids, "min"].tolist()],
@@ -692,6 +759,7 @@ def cluster_pandas(
     step_days: int = 15,
     max_group_size: int = 5_000,
     max_span_days: float = 90.0,
+    max_story_span_days: float = 365.0,
     seed: int = 0,
     reference_size: int = DEFAULT_REFERENCE_SIZE,
     **params: Any,
@@ -715,7 +783,9 @@ def cluster_pandas(
     fn = group_function(reference=reference, **params)
     parts = [fn(group) for _, group in windowed.groupby(["window", "block"], sort=True)]
     assignments = pd.concat(parts, ignore_index=True) if parts else _empty_assignments()
-    links = link_windows(assignments, max_span_days=max_span_days)
+    links = link_windows(
+        assignments, max_span_days=max_span_days, max_story_span_days=max_story_span_days
+    )
     events = summarise_events(links, df)
     return links, events
 

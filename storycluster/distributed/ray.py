@@ -58,6 +58,7 @@ _OPTIONAL_COLUMNS = ("title", "text", "published_at", "language", "source", "url
 ASSIGNMENT_COLUMNS = [
     "article_id",
     "event_id",
+    "story_id",
     "score",
     "cluster_size",
     "keywords",
@@ -230,6 +231,7 @@ def cluster_dataset(
     step_days: int = 15,
     max_group_size: int = 5_000,
     max_span_days: float = 90.0,
+    max_story_span_days: float = 365.0,
     seed: int = 0,
     reference_size: int = dist.DEFAULT_REFERENCE_SIZE,
     num_partitions: int | None = None,
@@ -243,7 +245,7 @@ def cluster_dataset(
     ds
         Rows with ``id`` and ``embedding`` (a list or array per row) and any of ``title,
         text, published_at, language, source, url``; ids must be unique.
-    window_days, step_days, max_group_size, max_span_days, seed, reference_size
+    window_days, step_days, max_group_size, max_span_days, max_story_span_days, seed, reference_size
         As :func:`storycluster.distributed.cluster_pandas`: each group is clustered with the
         ``reference_size`` rows of :func:`storycluster.distributed.reference_sample`
         (collected to the driver and sent with the group tasks).
@@ -264,9 +266,10 @@ def cluster_dataset(
     -------
     assignments, events
         Materialised Ray Datasets. ``assignments``: one row per article, ``article_id,
-        event_id, score, cluster_size, keywords, title, lead, source, url, published_at``.
-        ``events``: one row per event, ``event_id, representative_id, size, first_seen,
-        last_seen, keywords, sources`` (UTC timestamps), largest first. The same result as
+        event_id, story_id, score, cluster_size, keywords, title, lead, source, url,
+        published_at``. ``events``: one row per event, ``event_id, story_id,
+        representative_id, size, first_seen, last_seen, keywords, sources`` (UTC timestamps),
+        largest first; every event lies in one story. The same result as
         :func:`storycluster.distributed.cluster_pandas` on the same rows. Both carry
         ``shuffle_strategy`` in their context.
     """
@@ -288,7 +291,9 @@ def cluster_dataset(
     partitions = num_partitions or _default_partitions(ray, int((2 ** bits["n_bits"]).sum()))
     reference = _reference(exploded, size=reference_size, seed=seed)
     local = _local_clusters(exploded, bits, partitions, {"reference": reference, **params})
-    links = dist.link_windows(local, max_span_days=max_span_days)
+    links = dist.link_windows(
+        local, max_span_days=max_span_days, max_story_span_days=max_story_span_days
+    )
     if len(links) != n_articles:
         raise ValueError(f"article ids must be unique: {n_articles} rows, {len(links)} ids")
     assignments = exploded.map_batches(
@@ -476,6 +481,7 @@ _STRING_COLUMNS = frozenset(
     {
         "article_id",
         "event_id",
+        "story_id",
         "representative_id",
         "window",
         "block",
@@ -485,7 +491,7 @@ _STRING_COLUMNS = frozenset(
         "url",
     }
 )
-_INT_COLUMNS = frozenset({"local_cluster", "cluster_size", "size"})
+_INT_COLUMNS = frozenset({"local_cluster", "local_story", "cluster_size", "size"})
 _FLOAT_COLUMNS = frozenset({"score", "day"})
 _LIST_COLUMNS = frozenset({"keywords", "sources"})
 _TIME_COLUMNS = frozenset({"first_seen", "last_seen"})

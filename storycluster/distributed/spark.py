@@ -87,6 +87,7 @@ def _assignment_schema(T: Any) -> Any:
             T.StructField("window", T.StringType()),
             T.StructField("block", T.StringType()),
             T.StructField("local_cluster", T.LongType()),
+            T.StructField("local_story", T.LongType()),
             T.StructField("cluster_size", T.LongType()),
             T.StructField("score", T.DoubleType()),
             T.StructField("day", T.DoubleType()),
@@ -100,6 +101,7 @@ def _link_schema(T: Any) -> Any:
         [
             T.StructField("article_id", T.StringType()),
             T.StructField("event_id", T.StringType()),
+            T.StructField("story_id", T.StringType()),
             T.StructField("score", T.DoubleType()),
             T.StructField("cluster_size", T.LongType()),
             T.StructField("keywords", T.ArrayType(T.StringType())),
@@ -188,6 +190,7 @@ def cluster_dataframe(
     step_days: int = 15,
     max_group_size: int = 5_000,
     max_span_days: float = 90.0,
+    max_story_span_days: float = 365.0,
     seed: int = 0,
     reference_size: int = dist.DEFAULT_REFERENCE_SIZE,
     **params: Any,
@@ -200,10 +203,11 @@ def cluster_dataframe(
     (collected to the driver and shipped with the group function). The result is the same as
     :func:`storycluster.distributed.cluster_pandas` on the same rows.
 
-    ``assignments``: one row per article, ``article_id, event_id, score, cluster_size,
-    keywords, title, lead, source, url, published_at``. ``events``: one row per event,
-    ``event_id, representative_id, size, first_seen, last_seen, keywords, sources`` (timestamps
-    are Spark timestamps), largest first.
+    ``assignments``: one row per article, ``article_id, event_id, story_id, score,
+    cluster_size, keywords, title, lead, source, url, published_at``. ``events``: one row per
+    event, ``event_id, story_id, representative_id, size, first_seen, last_seen, keywords,
+    sources`` (timestamps are Spark timestamps), largest first. Every event lies in one story
+    (see :func:`storycluster.distributed.link_windows`).
     """
     F, T = _pyspark()
     spark = df.sparkSession
@@ -242,7 +246,9 @@ def cluster_dataframe(
         dist.group_function(reference=reference, **params), schema=_assignment_schema(T)
     )
     # Linking on the driver over the small assignment table.
-    links = dist.link_windows(local.toPandas(), max_span_days=max_span_days)
+    links = dist.link_windows(
+        local.toPandas(), max_span_days=max_span_days, max_story_span_days=max_story_span_days
+    )
     links_df = spark.createDataFrame(links, schema=_link_schema(T))
     assignments = links_df.join(
         base.select(
@@ -281,6 +287,7 @@ def _events(assignments: DataFrame) -> DataFrame:
     stamp = F.to_timestamp("published_at")
     source = F.when(F.col("source") != "", F.col("source"))
     events = assignments.groupBy("event_id").agg(
+        F.min("story_id").alias("story_id"),
         F.min_by("article_id", rank).alias("representative_id"),
         F.count(F.lit(1)).alias("size"),
         F.min(stamp).alias("first_seen"),
