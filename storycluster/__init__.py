@@ -32,8 +32,10 @@ from .io import (
     load_sample,
     read_jsonl,
     result_to_dataframe,
+    stories_to_dataframe,
     write_assignments_jsonl,
     write_events_jsonl,
+    write_stories_jsonl,
 )
 from .models import Article, ClusteringResult, Event, EventMatch, EventMember, Story
 from .stream._clusterer import Assignment, Merge, StreamClusterer, StreamUpdate
@@ -72,8 +74,10 @@ __all__ = [
     "load_sample",
     "read_jsonl",
     "result_to_dataframe",
+    "stories_to_dataframe",
     "write_assignments_jsonl",
     "write_events_jsonl",
+    "write_stories_jsonl",
 ]
 
 #: 0.1 names, answered with a ``DeprecationWarning`` until 0.3.

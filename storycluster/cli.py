@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .models import Article, Event
+from .models import Article, Event, Story
 
 if TYPE_CHECKING:
     from .batch import StoryClusterer
@@ -123,23 +123,49 @@ def format_events(events: Sequence[Event], top: int) -> str:
     return "\n".join(lines)
 
 
+def format_stories(stories: Sequence[Story], top: int) -> str:
+    """A plain-text table of the ``top`` largest stories (articles, events, label)."""
+    lines = [f"{'size':>4}  {'events':>6}  {'story id':<19}  {'dates':<23}  label"]
+    for story in stories[:top]:
+        dates = ""
+        if story.first_published and story.last_published:
+            first, last = story.first_published.date(), story.last_published.date()
+            dates = str(first) if first == last else f"{first}..{last}"
+        lines.append(
+            f"{story.size:>4}  {story.n_events:>6}  {story.id:<19}  {dates:<23}  "
+            f"{_shorten(story.label, 62)}"
+        )
+    several = sum(1 for story in stories if story.n_events > 1)
+    lines.append(f"{len(stories)} stories ({several} of more than one event)")
+    return "\n".join(lines)
+
+
 def _cmd_cluster(args: argparse.Namespace) -> int:
-    from .io import write_assignments_jsonl, write_events_jsonl
+    from .io import write_assignments_jsonl, write_events_jsonl, write_stories_jsonl
 
     _check_output(args.output, "-o")
     _check_output(args.events, "--events")
+    _check_output(args.stories, "--stories")
     articles = _read_articles(args.input)
     started = time.perf_counter()
     model = _clusterer(args).fit(articles)
     elapsed = time.perf_counter() - started
-    print(f"{len(articles)} articles -> {len(model.events_)} events in {elapsed:.1f} s")
+    print(
+        f"{len(articles)} articles -> {len(model.events_)} events in "
+        f"{len(model.stories_)} stories in {elapsed:.1f} s"
+    )
     print(format_events(model.events_, args.top))
+    print()
+    print(format_stories(model.stories_, args.top))
     if args.output:
         write_assignments_jsonl(model.result_, articles, args.output)
-        print(f"wrote one line per article to {args.output}")
+        print(f"wrote one line per article (event_id, story_id) to {args.output}")
     if args.events:
-        write_events_jsonl(model.events_, args.events)
-        print(f"wrote one line per event to {args.events}")
+        write_events_jsonl(model.events_, args.events, stories=model.stories_)
+        print(f"wrote one line per event (with its story_id) to {args.events}")
+    if args.stories:
+        write_stories_jsonl(model.stories_, args.stories)
+        print(f"wrote one line per story to {args.stories}")
     return 0
 
 
@@ -164,7 +190,12 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     elapsed = time.perf_counter() - started
     report = evaluate(model.labels_, gold)
     print(f"{args.input}: {len(articles)} articles, clustered in {elapsed:.1f} s")
+    print(f"events against {args.label_field!r}:")
     print(report.to_table())
+    if args.story_label_field:
+        story_gold = _gold_labels(articles, args.story_label_field)
+        print(f"stories against {args.story_label_field!r}:")
+        print(evaluate(model.story_labels_, story_gold).to_table())
     return 0
 
 
@@ -211,13 +242,21 @@ def build_parser() -> argparse.ArgumentParser:
     _add_clusterer_options(cluster)
     cluster.add_argument("-o", "--output", help="write one JSON line per article with its event")
     cluster.add_argument("--events", help="write one JSON line per event")
-    cluster.add_argument("--top", type=_count, default=10, help="events to print (default 10)")
+    cluster.add_argument("--stories", help="write one JSON line per story (its events)")
+    cluster.add_argument(
+        "--top", type=_count, default=10, help="events and stories to print (default 10)"
+    )
     cluster.set_defaults(handler=_cmd_cluster)
 
     evaluate = commands.add_parser("evaluate", help="cluster a labelled JSONL file and score it")
     _add_clusterer_options(evaluate)
     evaluate.add_argument(
         "--label-field", default="event_id", help="field holding the gold event (default event_id)"
+    )
+    evaluate.add_argument(
+        "--story-label-field",
+        default=None,
+        help="field holding the gold story, to score the stories too (e.g. topic_id)",
     )
     evaluate.set_defaults(handler=_cmd_evaluate)
 

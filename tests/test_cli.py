@@ -48,7 +48,27 @@ def test_cluster_writes_assignments_and_events(tmp_path, capsys, no_real_model):
     clusters = _jsonl(events)
     assert sum(len(c.get("members", [])) or c["size"] for c in clusters) == len(rows)
     assert {row["event_id"] for row in rows} == {c["id"] for c in clusters}
-    assert f"wrote one line per event to {events}" in stdout
+    assert f"wrote one line per event (with its story_id) to {events}" in stdout
+
+
+def test_cluster_writes_stories_beside_events(tmp_path, capsys):
+    out, events, stories = tmp_path / "a.jsonl", tmp_path / "e.jsonl", tmp_path / "s.jsonl"
+    args = ["cluster", str(SAMPLE), "-o", str(out), "--events", str(events)]
+    assert main([*args, "--stories", str(stories), "--quiet"]) == 0
+    stdout = capsys.readouterr().out
+    assert "stories (" in stdout
+    rows, event_rows, story_rows = _jsonl(out), _jsonl(events), _jsonl(stories)
+    story_of_event = {e: s["id"] for s in story_rows for e in s["events"]}
+    assert sorted(story_of_event) == sorted(e["id"] for e in event_rows)
+    assert all(e["story_id"] == story_of_event[e["id"]] for e in event_rows)
+    assert all(row["story_id"] == story_of_event[row["event_id"]] for row in rows)
+    assert sum(s["size"] for s in story_rows) == len(rows)
+
+
+def test_evaluate_scores_stories_too(capsys):
+    assert main(["evaluate", str(SAMPLE), "--quiet", "--story-label-field", "topic_id"]) == 0
+    stdout = capsys.readouterr().out
+    assert "stories against 'topic_id'" in stdout
 
 
 def test_cluster_options_reach_the_clusterer(tmp_path, capsys, monkeypatch):

@@ -37,8 +37,10 @@ EXPECTED_ALL = [
     "load_sample",
     "read_jsonl",
     "result_to_dataframe",
+    "stories_to_dataframe",
     "write_assignments_jsonl",
     "write_events_jsonl",
+    "write_stories_jsonl",
 ]
 
 

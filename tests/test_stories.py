@@ -217,3 +217,45 @@ def test_evaluate_at_both_levels(fitted, event_gold):
     # Story labels are scored the same way, against story-level gold.
     report = sc.evaluate(fitted.story_labels_, event_gold)
     assert 0 < report.bcubed_f1 <= 1
+
+
+# -- outputs ------------------------------------------------------------------------------------
+
+
+def test_dataframes_carry_story_ids(fitted, event_records):
+    pytest.importorskip("pandas")
+    articles = sc.articles_from_records(event_records)
+    frame = sc.result_to_dataframe(fitted.result_, articles)
+    assert frame["story_label"].tolist() == fitted.story_labels_.tolist()
+    assert (frame.groupby("event_id")["story_id"].nunique() == 1).all()
+    events = sc.events_to_dataframe(fitted.result_)
+    story_of = {e: s.id for s in fitted.stories_ for e in s.events}
+    assert events["story_id"].tolist() == [story_of[e.id] for e in fitted.events_]
+    assert sc.events_to_dataframe(fitted.events_, fitted.stories_)["story_id"].tolist() == (
+        events["story_id"].tolist()
+    )
+    stories = sc.stories_to_dataframe(fitted.stories_)
+    assert stories["story_id"].tolist() == [s.id for s in fitted.stories_]
+    assert stories["size"].sum() == len(articles)
+    assert sorted(e for ids in stories["event_ids"] for e in ids) == sorted(story_of)
+
+
+def test_jsonl_writers_carry_story_ids(fitted, event_records, tmp_path):
+    import json
+
+    articles = sc.articles_from_records(event_records)
+    sc.write_assignments_jsonl(fitted.result_, articles, tmp_path / "a.jsonl")
+    rows = [json.loads(line) for line in (tmp_path / "a.jsonl").read_text().splitlines()]
+    assert [r["story_label"] for r in rows] == fitted.story_labels_.tolist()
+    by_event: dict[str, set[str]] = {}
+    for row in rows:
+        by_event.setdefault(row["event_id"], set()).add(row["story_id"])
+    assert all(len(stories) == 1 for stories in by_event.values())
+    sc.write_events_jsonl(fitted.result_, tmp_path / "e.jsonl")
+    events = [json.loads(line) for line in (tmp_path / "e.jsonl").read_text().splitlines()]
+    assert all(e["story_id"] == next(iter(by_event[e["id"]])) for e in events)
+    sc.write_stories_jsonl(fitted.stories_, tmp_path / "s.jsonl")
+    stories = [json.loads(line) for line in (tmp_path / "s.jsonl").read_text().splitlines()]
+    assert [Story.model_validate(s) for s in stories] == fitted.stories_
+    with pytest.raises(TypeError, match="not a Story"):
+        sc.write_stories_jsonl([fitted.events_[0]], tmp_path / "bad.jsonl")

@@ -25,10 +25,12 @@ Input
     or index, the record's id and the offending field, so a file can be fixed in one pass.
 
 Output
-    :func:`write_assignments_jsonl` writes one line per input article with its event,
-    :func:`write_events_jsonl` one line per event; both write to a temporary file next to
+    :func:`write_assignments_jsonl` writes one line per input article with its event and story,
+    :func:`write_events_jsonl` one line per event (with its ``story_id``),
+    :func:`write_stories_jsonl` one line per story; both write to a temporary file next to
     the target and rename it into place, so a reader never sees half a file.
-    :func:`result_to_dataframe` and :func:`events_to_dataframe` build DataFrames. The 0.1
+    :func:`result_to_dataframe`, :func:`events_to_dataframe` and
+    :func:`stories_to_dataframe` build DataFrames. The 0.1
     names ``write_clusters_jsonl`` and ``clusters_to_dataframe`` still answer, with a
     ``DeprecationWarning``, until 0.3.
 
@@ -38,7 +40,7 @@ pandas is optional: it is imported only by the functions that need it
 
 from .._compat import renamed
 from ._fields import InputWarning
-from ._frames import events_to_dataframe, result_to_dataframe
+from ._frames import events_to_dataframe, result_to_dataframe, stories_to_dataframe
 from ._readers import (
     ArticleValidationError,
     RecordError,
@@ -48,7 +50,7 @@ from ._readers import (
     read_jsonl,
 )
 from ._sample import load_sample
-from ._writers import write_assignments_jsonl, write_events_jsonl
+from ._writers import write_assignments_jsonl, write_events_jsonl, write_stories_jsonl
 
 __all__ = [
     "ArticleValidationError",
@@ -61,8 +63,10 @@ __all__ = [
     "load_sample",
     "read_jsonl",
     "result_to_dataframe",
+    "stories_to_dataframe",
     "write_assignments_jsonl",
     "write_events_jsonl",
+    "write_stories_jsonl",
 ]
 
 __getattr__ = renamed(

@@ -16,7 +16,7 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic_core import PydanticSerializationError, to_jsonable_python
 
-from ..models import Article, ClusteringResult, Event
+from ..models import Article, ClusteringResult, Event, Story
 from ._common import _kind
 
 
@@ -27,15 +27,18 @@ def write_assignments_jsonl(
 
     Each line holds the article (``id``, ``title``, ``text``, ``source``, ``url``,
     ``published_at`` as ISO 8601, ``language``, ``metadata``) and its assignment: ``event_id``
-    (the :class:`Event` id), ``event_label`` (its index in ``result.events``),
-    ``similarity``, ``is_representative`` and ``duplicate_of``. ``articles`` must be the
-    articles the result was computed from, in the same order. The file is replaced atomically.
+    (the :class:`Event` id), ``event_label`` (its index in ``result.events``), ``story_id``
+    and ``story_label`` (its :class:`Story` and that story's index in ``result.stories``;
+    ``None`` for a result without stories), ``similarity``, ``is_representative`` and
+    ``duplicate_of``. ``articles`` must be the articles the result was computed from, in the
+    same order. The file is replaced atomically.
     """
     _check_aligned(result, articles)
     members = [{m.article_id: m for m in event.members} for event in result.events]
+    story_labels = result.story_labels or [None] * len(result.labels)
 
     def lines() -> Iterator[str]:
-        for article, label in zip(articles, result.labels, strict=True):
+        for article, label, story in zip(articles, result.labels, story_labels, strict=True):
             if not 0 <= label < len(result.events):
                 raise ValueError(
                     f"result label {label} for article {article.id!r} is out of range "
@@ -59,6 +62,8 @@ def write_assignments_jsonl(
                 "metadata": article.metadata,
                 "event_id": event.id,
                 "event_label": label,
+                "story_id": None if story is None else result.stories[story].id,
+                "story_label": story,
                 "similarity": member.similarity,
                 "is_representative": member.is_representative,
                 "duplicate_of": member.duplicate_of,
@@ -68,17 +73,46 @@ def write_assignments_jsonl(
     _write_lines_atomic(path, lines())
 
 
-def write_events_jsonl(events: Iterable[Event], path: str | os.PathLike[str]) -> None:
+def write_events_jsonl(
+    events: Iterable[Event],
+    path: str | os.PathLike[str],
+    *,
+    stories: Iterable[Story] | None = None,
+) -> None:
     """Write one event per line (``Event.model_dump(mode="json")``), atomically.
 
-    ``events`` may be a :class:`ClusteringResult`, which iterates over its events.
+    ``events`` may be a :class:`ClusteringResult`, which iterates over its events; its stories
+    (or ``stories``, e.g. ``model.stories_``) add a ``story_id`` field to each line.
     """
+    if stories is None and isinstance(events, ClusteringResult):
+        stories = events.stories
+    story_of = {e: story.id for story in stories or [] for e in story.events}
 
     def lines() -> Iterator[str]:
         for index, event in enumerate(events):
             if not isinstance(event, Event):
                 raise TypeError(f"item {index} is {_kind(event)}, not an Event")
-            yield _dumps(event.model_dump(mode="json"), event.id)
+            row = event.model_dump(mode="json")
+            if story_of:
+                row["story_id"] = story_of.get(event.id)
+            yield _dumps(row, event.id)
+
+    _write_lines_atomic(path, lines())
+
+
+def write_stories_jsonl(
+    stories: Iterable[Story] | ClusteringResult, path: str | os.PathLike[str]
+) -> None:
+    """Write one story per line (``Story.model_dump(mode="json")``: its id, event ids,
+    representative event and article, label, keywords, dates), atomically. ``stories`` may be
+    a :class:`ClusteringResult`."""
+    items = stories.stories if isinstance(stories, ClusteringResult) else stories
+
+    def lines() -> Iterator[str]:
+        for index, story in enumerate(items):
+            if not isinstance(story, Story):
+                raise TypeError(f"item {index} is {_kind(story)}, not a Story")
+            yield _dumps(story.model_dump(mode="json"), story.id)
 
     _write_lines_atomic(path, lines())
 
