@@ -99,7 +99,7 @@ def main() -> int:
         report = sc.evaluate(model.story_labels_, gold)
         name = f"{label} (gold {field})" if field != "event_id" else label
         story_rows.append(
-            (name, len(articles), report, model.story_threshold_, len(model.clusters_), elapsed)
+            (name, len(articles), report, model.story_threshold_, len(model.events_), elapsed)
         )
     if event_rows:
         print("Events")
