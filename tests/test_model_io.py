@@ -45,6 +45,10 @@ def _same_model(a: sc.StoryClusterer, b: sc.StoryClusterer, articles: list) -> N
     assert a.result_ == b.result_
     assert a.threshold_ == b.threshold_
     assert a.weights_ == b.weights_
+    assert a.stories_ == b.stories_
+    assert np.array_equal(a.story_labels_, b.story_labels_)
+    assert np.array_equal(a.story_of_event_, b.story_of_event_)
+    assert (a.story_threshold_, a.story_weights_) == (b.story_threshold_, b.story_weights_)
     assert np.array_equal(a.embeddings_, b.embeddings_)
     assert np.array_equal(a.predict(articles), b.predict(articles))
     assert np.array_equal(a.transform(articles), b.transform(articles))

@@ -9,12 +9,12 @@ import pytest
 
 import storycluster as sc
 from storycluster import Story, StoryClusterer
+from storycluster._grouping.ids import story_id
 from storycluster._grouping.stories import (
     build_stories,
     dense_story_labels,
     retime_scores,
     sparse_story_labels,
-    story_id,
 )
 from storycluster._scoring.similarity import SimilarityWeights
 
@@ -94,10 +94,17 @@ def test_retime_swaps_the_time_term():
     np.testing.assert_allclose(got, text + new.time_evidence(gap), atol=1e-5)
 
 
-def test_story_id_is_stable_and_order_free():
-    assert story_id(["ev_b", "ev_a"]) == story_id(["ev_a", "ev_b"])
-    assert story_id(["ev_a"]) != story_id(["ev_a", "ev_b"])
-    assert story_id(["ev_a"]).startswith("st_")
+def test_stories_are_named_after_their_founder(fitted):
+    by_id = {event.id: event for event in fitted.events_}
+    for story in fitted.stories_:
+        members = [m for e in story.events for m in by_id[e].members]
+        dated = [m for m in members if m.published_at is not None]
+        first = (
+            min(dated, key=lambda m: (m.published_at, m.article_id))
+            if dated
+            else min(members, key=lambda m: m.article_id)
+        )
+        assert story.id == story_id(first.article_id)
 
 
 # -- the fitted estimator ---------------------------------------------------------------------

@@ -16,7 +16,6 @@ partition into :class:`storycluster.models.Story` objects.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
@@ -25,6 +24,7 @@ import numpy as np
 from .._features.features import ArticleFeatures
 from .._scoring.similarity import SimilarityWeights, effective_time_scale
 from ..models import Event, Story
+from .ids import founder, story_id
 from .linkage import average_linkage_labels, canonical_labels, sparse_average_linkage
 from .representatives import _all_keywords
 
@@ -38,7 +38,6 @@ __all__ = [
     "dense_story_labels",
     "retime_scores",
     "sparse_story_labels",
-    "story_id",
     "story_weights",
 ]
 
@@ -176,15 +175,12 @@ def _per_event(article_story: np.ndarray, event_labels: np.ndarray, k: int) -> n
     return out
 
 
-def story_id(event_ids: Sequence[str]) -> str:
-    """A stable story id: the same set of event ids always gives the same id.
-
-    Event ids derive from their members
-    (:func:`storycluster._grouping.representatives.members_event_id`), so a story's id changes
-    exactly when its articles change.
-    """
-    digest = hashlib.blake2b("\x1f".join(sorted(event_ids)).encode("utf-8"), digest_size=8)
-    return f"st_{digest.hexdigest()}"
+def _story_name(events: Sequence[Event]) -> str:
+    """The story id: :func:`storycluster._grouping.ids.story_id` of its founder, the earliest
+    article of all its events (undated last, ties by smallest id), as events are named."""
+    members = [m for event in events for m in event.members]
+    first = founder([m.article_id for m in members], [m.published_at for m in members])
+    return story_id(members[first].article_id)
 
 
 def _time_key(event: Event) -> tuple[int, float, str]:
@@ -255,7 +251,7 @@ def build_stories(
         lasts = [e.last_published for e in group if e.last_published is not None]
         stories.append(
             Story(
-                id=story_id([e.id for e in group]),
+                id=_story_name(group),
                 size=sum(e.size for e in group),
                 events=[e.id for e in sorted(group, key=_time_key)],
                 representative_event=lead.id,

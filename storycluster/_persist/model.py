@@ -8,6 +8,8 @@ A saved model is a directory::
                       threshold and weights, sizes, and the SHA-256 and length of every other
                       file
     events.json       the events, as ``Event.model_dump(mode="json")``, largest first
+    stories.json      the stories, as ``Story.model_dump(mode="json")``, largest first (each
+                      event's story follows from the story's event ids)
     articles.json     the fitted article ids, in input order (``labels_`` indexes them)
     terms.json        the lexical and entity vocabularies (the columns of the TF-IDF arrays)
     *.npy             numeric arrays, read with ``allow_pickle=False``:
@@ -50,7 +52,7 @@ from scipy import sparse
 from .._features.features import ArticleFeatures, TermWeights
 from .._scoring.events import FittedCorpus
 from .._scoring.similarity import Background, SimilarityWeights
-from ..models import ClusteringResult, Event
+from ..models import ClusteringResult, Event, Story
 
 if TYPE_CHECKING:
     from .._features.embedding import Embedder
@@ -151,6 +153,7 @@ def _files(estimator: StoryClusterer) -> dict[str, bytes]:
             f"cannot save the events as JSON ({exc}); article metadata must hold JSON values "
             "(str, numbers, bools, None, lists and dicts of them)"
         ) from None
+    files["stories.json"] = _json([s.model_dump(mode="json") for s in estimator.stories_])
     files["articles.json"] = _json({"ids": estimator.result_.article_ids})
     files["terms.json"] = _json(
         {
@@ -177,6 +180,8 @@ def save_model(estimator: StoryClusterer, path: str | os.PathLike[str]) -> None:
         "fitted": {
             "threshold_": float(estimator.threshold_),
             "weights_": asdict(estimator.weights_),
+            "story_threshold_": float(estimator.story_threshold_),
+            "story_weights_": asdict(estimator.story_weights_),
             "n_articles": len(corpus.features),
             "n_events": len(estimator.events_),
             "dim": int(corpus.features.dense.shape[1]),
@@ -366,6 +371,9 @@ def load_model(
         result = ClusteringResult(events=events, article_ids=ids, labels=labels.tolist())
         weights = SimilarityWeights(**fitted["weights_"])
         threshold = float(fitted["threshold_"])
+        stories = [Story.model_validate(s) for s in json.loads(_read(root, "stories.json", listed))]
+        story_weights = SimilarityWeights(**fitted["story_weights_"])
+        story_threshold = float(fitted["story_threshold_"])
     except ModelFormatError:
         raise
     except (KeyError, TypeError, ValueError, IndexError) as exc:
@@ -383,11 +391,28 @@ def load_model(
     }
     if lengths != {n} or (n and int(labels.max()) != len(events) - 1):
         raise ModelFormatError(f"saved model {root} is inconsistent: sizes do not match")
+    position = {event.id: index for index, event in enumerate(events)}
+    story_of_event = np.full(len(events), -1, dtype=np.int64)
+    for index, story in enumerate(stories):
+        for event in story.events:
+            if event not in position or story_of_event[position[event]] != -1:
+                raise ModelFormatError(f"saved model {root} is inconsistent: stories")
+            story_of_event[position[event]] = index
+    if (story_of_event < 0).any():
+        raise ModelFormatError(f"saved model {root} is inconsistent: an event has no story")
+    story_labels = story_of_event[labels]
     estimator.threshold_ = threshold
     estimator.weights_ = weights
+    estimator.story_threshold_ = story_threshold
+    estimator.story_weights_ = story_weights
     estimator.labels_ = labels
     estimator.events_ = events
-    estimator.result_ = result
+    estimator.stories_ = stories
+    estimator.story_of_event_ = story_of_event
+    estimator.story_labels_ = story_labels
+    estimator.result_ = result.model_copy(
+        update={"stories": stories, "story_labels": story_labels.tolist()}
+    )
     estimator.embeddings_ = features.dense
     estimator._corpus = FittedCorpus(
         features=features, background=background, labels=labels, terms=terms, sample=sample
