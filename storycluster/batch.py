@@ -370,6 +370,7 @@ class StoryClusterer:
             float(self.short_threshold),
             words=corpus.words,
             days=corpus.days,
+            articles=len(items),
         )
 
         sweights = story_weights(

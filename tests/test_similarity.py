@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from statistics import NormalDist
 
 import numpy as np
 import pytest
@@ -13,13 +14,23 @@ from storycluster.models import Article
 
 
 def test_time_evidence_is_positive_close_zero_at_the_scale_negative_far() -> None:
-    weights = SimilarityWeights(time_penalty=1.25, time_scale_days=3.0)
+    weights = SimilarityWeights(time_penalty=1.25, time_scale_days=3.0, time_cap_days=60.0)
     gaps = np.array([0.0, 3.0, 30.0, np.nan])
     evidence = weights.time_evidence(gaps)
     assert evidence[0] == pytest.approx(1.25 * math.log(4.0))
     assert evidence[1] == pytest.approx(0.0)
     assert evidence[2] == pytest.approx(1.25 * (math.log(4.0) - math.log(31.0)))
     assert evidence[3] == 0.0  # an unknown date is no evidence either way
+
+
+def test_time_evidence_against_stops_growing_at_the_cap() -> None:
+    weights = SimilarityWeights(time_penalty=1.5, time_scale_days=3.0, time_cap_days=21.0)
+    evidence = weights.time_evidence(np.array([21.0, 60.0, 700.0, 1.0]))
+    assert evidence[0] == pytest.approx(1.5 * (math.log(4.0) - math.log(22.0)))
+    assert evidence[1] == evidence[0] == evidence[2]  # follow-ups months later: no worse
+    assert evidence[3] > 0
+    uncapped = SimilarityWeights(time_cap_days=math.inf).time_evidence(np.array([700.0]))
+    assert uncapped[0] < evidence[2]
 
 
 def test_time_evidence_scales_with_its_weight() -> None:
@@ -109,3 +120,23 @@ def test_features_count_the_words_of_title_and_body() -> None:
     features = build_features(articles, np.ones((2, 4), dtype=np.float32), max_chars=1000)
     assert features.words.tolist() == [7, 0]  # one-letter words do not count
     assert features.take(np.array([1])).words.tolist() == [0]
+
+
+def test_small_corpora_get_a_lower_bar_and_large_ones_keep_it() -> None:
+    from storycluster._scoring.similarity import (
+        CALIBRATION_ARTICLES,
+        DEFAULT_THRESHOLD,
+        small_corpus_shift,
+    )
+
+    shifts = [small_corpus_shift(n) for n in (2, 14, 95, 300, CALIBRATION_ARTICLES + 1, 10**6)]
+    assert shifts == sorted(shifts, reverse=True)
+    assert shifts[-2:] == [0.0, 0.0]
+    assert 0.3 < shifts[2] < 0.4  # the 95-article sample
+    assert shifts[0] < DEFAULT_THRESHOLD
+    # Same expected number of chance partners per article as at the calibration size.
+    normal = NormalDist()
+    bar = DEFAULT_THRESHOLD - shifts[2]
+    assert (1 - normal.cdf(bar)) * 94 == pytest.approx(
+        (1 - normal.cdf(DEFAULT_THRESHOLD)) * CALIBRATION_ARTICLES
+    )

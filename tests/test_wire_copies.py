@@ -58,10 +58,11 @@ def test_dedup_can_be_turned_off(fake_embedder):
 
 
 def test_duplicates_do_not_cross_events():
-    # Identical texts years apart: copies by text, but separate events by time.
+    # Identical texts in separate events (a bar no pair reaches): copies by text, but a copy
+    # is only marked within its event.
     records = _records()[:2]
     records[1] = {**records[1], "published_at": "2019-06-04T09:00:00Z"}
     vectors = np.eye(2, 8, dtype=np.float32)
-    model = StoryClusterer(time_penalty=5.0).fit(records, embeddings=vectors)
+    model = StoryClusterer(threshold=1000.0).fit(records, embeddings=vectors)
     assert len(model.events_) == 2
     assert all(m.duplicate_of is None for c in model.events_ for m in c.members)

@@ -14,6 +14,13 @@ as 1,000 observed pairs. Without it, a small corpus made of a few topics (each a
 then dominated by its own event and topic) inflates the background and splits every event: on a
 95-article sample of six ECB+ topics, B-cubed F1 falls from 0.97 to 0.29. With it, small and
 large corpora share one threshold.
+
+A corpus smaller than ``CALIBRATION_ARTICLES`` gets a lower bar (:func:`small_corpus_shift`,
+added to every score as ``SimilarityWeights.corpus_offset``):
+each of its articles meets fewer others, so fewer of them clear a given bar by chance, and its
+few topics still inflate the background somewhat. On the 95-article sample B-cubed F1 rises from
+0.949 to 0.972, on random six-topic ECB+ subsets by 0.03 to 0.05; corpora of 500 articles and
+more are unchanged.
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ import math
 import numbers
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from statistics import NormalDist
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -31,10 +39,12 @@ from .._features.features import ArticleFeatures
 
 __all__ = [
     "ARTICLE_WORDS",
+    "CALIBRATION_ARTICLES",
     "DEFAULT_SHORT_DENSE_WEIGHT",
     "DEFAULT_SHORT_LEXICAL_WEIGHT",
     "DEFAULT_SHORT_THRESHOLD",
     "DEFAULT_THRESHOLD",
+    "DEFAULT_TIME_CAP_DAYS",
     "DEFAULT_TIME_PENALTY",
     "DEFAULT_TIME_SCALE_DAYS",
     "SHORT_TEXT_WORDS",
@@ -51,6 +61,7 @@ __all__ = [
     "length_share",
     "pair_scores",
     "scoring_for_corpus",
+    "small_corpus_shift",
 ]
 
 #: Default event threshold, in background standard deviations, of batch and stream clustering.
@@ -65,9 +76,14 @@ DEFAULT_SHORT_LEXICAL_WEIGHT = 0.25
 SHORT_TEXT_WORDS = 20
 ARTICLE_WORDS = 100
 #: Default weight of the time evidence, per unit of ``log(1 + days)``.
-DEFAULT_TIME_PENALTY = 1.25
+DEFAULT_TIME_PENALTY = 1.5
 #: Default gap, in days, at which two dated articles get no time evidence either way.
 DEFAULT_TIME_SCALE_DAYS = 3.0
+#: Default gap, in days, beyond which a wider gap is no further evidence against one event.
+DEFAULT_TIME_CAP_DAYS = 21.0
+
+#: Corpus size the default threshold holds for as it is; smaller corpora get a lower bar.
+CALIBRATION_ARTICLES = 500
 
 # Typical (mean, standard deviation) of each cosine over unrelated article pairs, measured on
 # news corpora with all-MiniLM-L6-v2 and the default TF-IDF; used as the prior of the shrinkage.
@@ -91,15 +107,26 @@ class SimilarityWeights:
     """Weight of the time evidence per unit of ``log(1 + days)``; 0 ignores time."""
     time_scale_days: float = DEFAULT_TIME_SCALE_DAYS
     """Gap at which two dated articles get no time evidence: closer gains, farther loses."""
+    time_cap_days: float = DEFAULT_TIME_CAP_DAYS
+    """Gap beyond which the evidence against stops growing (``inf``: it never stops)."""
+    corpus_offset: float = 0.0
+    """Added to every pair's score: :func:`small_corpus_shift` of the corpus' size, set by
+    :func:`scoring_for_corpus` (a small corpus' bar is that much lower)."""
 
     def time_evidence(self, gap_days: np.ndarray) -> np.ndarray:
-        """``time_penalty * log((1 + time_scale_days) / (1 + gap))``; 0 where the gap is NaN.
+        """``time_penalty * log((1 + time_scale_days) / (1 + min(gap, time_cap_days)))``; 0
+        where the gap is NaN.
 
         A pair of articles published the same day is evidence for one event (in a corpus that
-        spans weeks, few unrelated pairs are that close), a pair months apart is evidence
+        spans weeks, few unrelated pairs are that close), a pair weeks apart is evidence
         against, and a pair with an unknown date is neither: it must be carried by its text.
+        The evidence against is bounded: beyond ``time_cap_days`` (three weeks) a wider gap
+        says nothing more, because one event does get follow-up coverage months or years later
+        (trials, anniversaries), and because dates can be wrong. Unbounded, a pair of reports
+        of one event two years apart lost 6.4 background SDs and could never meet again.
         """
-        evidence = np.log1p(self.time_scale_days) - np.log1p(gap_days)
+        gap = np.minimum(gap_days, max(self.time_cap_days, self.time_scale_days))
+        evidence = np.log1p(self.time_scale_days) - np.log1p(gap)
         return self.time_penalty * np.nan_to_num(evidence, nan=0.0)
 
     def as_array(self) -> np.ndarray:
@@ -196,6 +223,24 @@ def for_text_length(
     )
 
 
+def small_corpus_shift(articles: int) -> float:
+    """How far to lower the event bar for a corpus of ``articles`` articles (0 from
+    ``CALIBRATION_ARTICLES`` on).
+
+    An article meets ``articles - 1`` others, and the more it meets, the more of them clear a
+    bar by chance. The bar is set so that the expected number of chance partners per article
+    (the tail of a standard normal above the bar, times the others it meets) stays what it is
+    at the default threshold in a corpus of ``CALIBRATION_ARTICLES``: about 0.35 lower at 95
+    articles, 1.5 lower for two. It is never raised: larger corpora keep the bar as it is.
+    """
+    others = max(int(articles) - 1, 1)
+    if others >= CALIBRATION_ARTICLES:
+        return 0.0
+    normal = NormalDist()
+    chance = (1.0 - normal.cdf(DEFAULT_THRESHOLD)) * CALIBRATION_ARTICLES / others
+    return DEFAULT_THRESHOLD - normal.inv_cdf(1.0 - chance)
+
+
 def scoring_for_corpus(
     weights: SimilarityWeights,
     threshold: float,
@@ -204,15 +249,19 @@ def scoring_for_corpus(
     *,
     words: np.ndarray,
     days: np.ndarray,
+    articles: int | None = None,
 ) -> tuple[SimilarityWeights, float]:
     """The weights and threshold to score a corpus with, as batch and stream clustering set
     them: :func:`for_text_length` at the corpus' :func:`length_share` of ``words``, with the
-    neutral time gap capped by :func:`effective_time_scale` of its publication ``days``."""
+    neutral time gap capped by :func:`effective_time_scale` of its publication ``days``, and
+    every score raised by :func:`small_corpus_shift` for a corpus of ``articles`` articles
+    (``SimilarityWeights.corpus_offset``; ``None`` leaves it at 0)."""
     weights, threshold = for_text_length(
         weights, threshold, short, short_threshold, length_share(words)
     )
     scale = effective_time_scale(days, weights.time_scale_days)
-    return replace(weights, time_scale_days=scale), threshold
+    offset = 0.0 if articles is None else small_corpus_shift(articles)
+    return replace(weights, time_scale_days=scale, corpus_offset=offset), threshold
 
 
 @dataclass(frozen=True)
@@ -345,7 +394,7 @@ def combine_scores(
         pair_weight = w[k] * (first.evidence[k] & second.evidence[k])
         total += pair_weight * (cos - mean) / sd
         weight_sum += pair_weight
-    score = total / np.maximum(weight_sum, 1e-12)
+    score = total / np.maximum(weight_sum, 1e-12) + weights.corpus_offset
     if weights.time_penalty:
         score += weights.time_evidence(np.abs(first.days - second.days))
     return score.astype(np.float32)
