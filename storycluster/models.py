@@ -140,12 +140,14 @@ class Article(BaseModel):
     At least one of ``title`` and ``text`` must hold non-blank text. ``published_at`` is
     stored timezone-aware: an ISO 8601 string or a ``datetime`` with an offset keeps it; a
     naive datetime or a bare date (``"2021-10-18"``) is read as UTC; other common formats
-    ("Oct 18, 2021 4:15 PM", RFC 2822) are read with python-dateutil. A date before 1700 or
-    more than a day in the future is refused: it is a bad value, and it would skew every time
-    gap it meets. The id goes through :func:`normalize_id` (``7`` becomes ``"7"``). A lone
-    surrogate in a text field (invalid Unicode, e.g. a JSON ``"\\ud800"``) is replaced by
-    U+FFFD, so the text can be embedded, cached and written. Very long texts are accepted as
-    they are; the features read only the first characters of title and body (see
+    ("Oct 18, 2021 4:15 PM", RFC 2822) are read with python-dateutil, a number as a Unix
+    time (seconds; milliseconds when too large for seconds), a NumPy ``datetime64`` as UTC.
+    A date before 1700 or more than a day in the future is refused: it is a bad value, and it
+    would skew every time gap it meets. The id goes through :func:`normalize_id` (``7``
+    becomes ``"7"``). A lone surrogate in a text field (invalid Unicode, e.g. a JSON
+    ``"\\ud800"``) is replaced by U+FFFD, so the text can be embedded, cached and written.
+    Very long texts are accepted as they are; the features read only the first characters of
+    title and body (see
     :class:`storycluster.StoryClusterer`), so a 5 MB page costs no more than a normal one.
 
     >>> Article(id="a1", title="Quake hits Nepal", published_at="2015-04-25").published_at
@@ -183,6 +185,8 @@ class Article(BaseModel):
         if isinstance(value, str):
             stripped = value.strip()
             return _parse_date(stripped) if stripped else None
+        if str(getattr(value, "dtype", "")).startswith("datetime64"):  # numpy, NaT -> None
+            return value.astype("datetime64[us]").item()
         return value
 
     @field_validator("published_at")

@@ -70,9 +70,10 @@ def read_jsonl(path: str | os.PathLike[str], *, strict: bool = False) -> list[Ar
     """Read articles from a JSON Lines file, one object per line; blank lines are skipped.
 
     Raises :class:`ArticleValidationError` listing every invalid line (bad JSON, JSON nested
-    too deeply, bad UTF-8, invalid fields, duplicate ids), ``FileNotFoundError`` for a missing
-    file and ``IsADirectoryError`` for a directory. An empty file gives an empty list. Fields
-    that look like misnamed Article fields (``body`` for ``text``) get an
+    too deeply, a key given twice in one object, bad UTF-8, invalid fields, duplicate ids),
+    ``FileNotFoundError`` for a missing file and ``IsADirectoryError`` for a directory. An
+    empty file gives an empty list. Fields that look like misnamed Article fields (``body``
+    for ``text``) get an
     :class:`InputWarning`; with ``strict=True`` every field that is not an Article field (or
     ``meta``/``metadata``) is an error.
     """
@@ -103,7 +104,15 @@ def read_jsonl(path: str | os.PathLike[str], *, strict: bool = False) -> list[Ar
                     )
                     continue
                 try:
-                    yield number, json.loads(text)
+                    yield number, json.loads(text, object_pairs_hook=_unique_keys)
+                except _DuplicateKey as exc:
+                    yield (
+                        number,
+                        _RecordProblem(
+                            f"invalid JSON: key {exc.args[0]!r} appears twice in one object "
+                            "(which value is meant is unclear)"
+                        ),
+                    )
                 except json.JSONDecodeError as exc:
                     yield number, _RecordProblem(f"invalid JSON: {exc.msg} (column {exc.colno})")
                 except RecursionError:
@@ -123,6 +132,22 @@ def read_jsonl(path: str | os.PathLike[str], *, strict: bool = False) -> list[Ar
             )
             raise ArticleValidationError(str(exc) + hint, exc.errors, exc.source) from None
         raise
+
+
+class _DuplicateKey(ValueError):
+    """A JSON object that gives one key twice."""
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """``object_pairs_hook`` that refuses a key given twice (``json`` keeps the last)."""
+    found = dict(pairs)
+    if len(found) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _DuplicateKey(key)
+            seen.add(key)
+    return found
 
 
 def articles_from_records(
