@@ -1,4 +1,5 @@
-"""Execute notebooks/quickstart.ipynb in place and keep its outputs small (no images, no stderr).
+"""Execute notebooks/quickstart.ipynb in place and keep its outputs small (no images, no Plotly
+figures, no stderr).
 
 HF_HUB_OFFLINE=1 .venv/bin/python scripts/refresh_notebook.py
 """
@@ -30,7 +31,9 @@ def main() -> None:
                 continue
             data = output.get("data")
             if data is not None:
-                for key in [k for k in data if k.startswith("image/")]:
+                # Images, and Plotly figures (their HTML carries plotly.js, megabytes).
+                plotly = "application/vnd.plotly.v1+json" in data
+                for key in [k for k in data if k.startswith("image/") or plotly]:
                     del data[key]
                 if not data:
                     continue

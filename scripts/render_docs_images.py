@@ -6,7 +6,12 @@ Clusters ``data/sample/articles.jsonl`` with the default model and writes to ``d
 * ``cluster_html.html``: :func:`storycluster.viz.html.result_html` and the largest event's
   :func:`storycluster.viz.html.event_html`, as one page;
 * ``cluster_html.png``: a headless Chromium screenshot of that page, when ``/usr/bin/chromium``
-  (or ``$CHROMIUM``) exists.
+  (or ``$CHROMIUM``) exists;
+* ``document_map.png``, ``events_over_time.png``, ``event_hierarchy.png``: the Plotly views of
+  :mod:`storycluster.viz.interactive`, as static PNGs. Plotly's own ``write_image`` needs
+  Kaleido 1 and a Chrome; without them the script uses Kaleido 0.2.1 (``pip install
+  kaleido==0.2.1``, which bundles its own headless browser) with the plotly.js that ships
+  with plotly; with neither, the PNGs are skipped.
 
 Usage: ``HF_HUB_OFFLINE=1 .venv/bin/python scripts/render_docs_images.py [--out docs/img]``
 """
@@ -14,6 +19,7 @@ Usage: ``HF_HUB_OFFLINE=1 .venv/bin/python scripts/render_docs_images.py [--out 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import subprocess
@@ -31,6 +37,7 @@ import matplotlib.pyplot as plt
 
 import storycluster as sc
 from storycluster.viz.html import event_html, result_html
+from storycluster.viz.interactive import document_map, event_hierarchy, events_over_time
 from storycluster.viz.plots import article_map, size_distribution, timeline
 
 REPO = Path(__file__).resolve().parents[1]
@@ -77,6 +84,26 @@ def _screenshot(html_path: Path, png_path: Path) -> bool:
     return True
 
 
+def _plotly_png(figure: object, path: Path, *, width: int, height: int) -> bool:
+    """Write a Plotly figure as PNG: Kaleido 1 if it works here, else Kaleido 0.2.1."""
+    try:
+        figure.write_image(path, width=width, height=height)  # type: ignore[attr-defined]
+        return True
+    except Exception as exc:  # Kaleido 1 missing, or no Chrome for it
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    try:
+        import plotly
+        from kaleido.scopes.plotly import PlotlyScope
+    except ImportError:
+        print(f"skipping {path.name}: {reason}; or pip install kaleido==0.2.1", file=sys.stderr)
+        return False
+    # Kaleido 0.2.1's bundled plotly.js is too old for the figures of plotly 6+: use plotly's.
+    scope = PlotlyScope(plotlyjs=str(Path(plotly.__file__).parent / "package_data/plotly.min.js"))
+    spec = json.loads(figure.to_json())  # type: ignore[attr-defined]
+    path.write_bytes(scope.transform(spec, format="png", width=width, height=height))
+    return True
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=REPO / "docs" / "img")
@@ -99,6 +126,15 @@ def main(argv: list[str] | None = None) -> int:
         figure.savefig(out / name, dpi=110, facecolor="white")
         plt.close(figure)
         print(f"wrote {out / name}")
+
+    views = {
+        "document_map.png": (document_map(model, top=12), 1000, 600),
+        "events_over_time.png": (events_over_time(model, top=8), 1000, 520),
+        "event_hierarchy.png": (event_hierarchy(model), 1000, 600),
+    }
+    for name, (figure, width, height) in views.items():
+        if _plotly_png(figure, out / name, width=width, height=height):
+            print(f"wrote {out / name}")
 
     html_path = out / "cluster_html.html"
     # The card shows off best on an event with dates and sources; the sample has a few.

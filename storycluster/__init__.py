@@ -18,6 +18,7 @@
 from __future__ import annotations
 
 from . import _compat
+from . import viz as viz  # sc.viz.document_map(...): plotting modules load on first call
 from ._features.cache import CachedEmbedder
 from ._features.embedding import DEFAULT_MODEL, Embedder, SentenceTransformerEmbedder
 from ._persist.model import ModelFormatError

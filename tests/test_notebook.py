@@ -23,6 +23,7 @@ def test_quickstart_notebook_executes() -> None:
     )
     pytest.importorskip("matplotlib", reason='the notebook plots: pip install "storycluster[plot]"')
     pytest.importorskip("pandas", reason='the notebook uses DataFrames: "storycluster[pandas]"')
+    pytest.importorskip("plotly", reason='the notebook draws Plotly views: "storycluster[plotly]"')
 
     nb = nbformat.read(NOTEBOOK, as_version=4)
     assert any(
@@ -54,3 +55,23 @@ def test_quickstart_notebook_executes() -> None:
     assert "ClusteringResult:" in html and "storycluster-event" in html
     images = [o for o in outputs if "image/png" in o.get("data", {})]
     assert len(images) == 4  # timeline, sizes, PCA map, t-SNE map
+    plotly = [o for o in outputs if "application/vnd.plotly.v1+json" in o.get("data", {})]
+    assert len(plotly) == 3  # document map, events over time, hierarchy
+    # Search, save -> load -> predict and plain strings ran and printed their results.
+    assert "held-out articles placed in their gold event's fitted event" in printed
+    assert "storycluster.model version 1 with" in printed
+    assert "ClusteringResult(3 articles" in printed
+    # A short str() of events and results: no article texts, one line per event.
+    assert articles_text_not_in(printed)
+    # Progress without warnings: no TqdmWarning (ipywidgets is there), no weight-loading bar
+    # and no embedding bar for 95 texts.
+    errors = "".join(o.get("text", "") for o in outputs if o.get("name") == "stderr")
+    assert "Warning" not in errors, errors
+    assert "Loading weights" not in errors and "Batches" not in errors, errors
+
+
+def articles_text_not_in(printed: str) -> bool:
+    """No article body of the sample appears in what the notebook printed."""
+    import storycluster as sc
+
+    return not any(a.text and a.text[:200] in printed for a in sc.load_sample())

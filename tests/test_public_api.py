@@ -66,9 +66,9 @@ def test_version_and_default_model():
 def test_import_does_not_load_heavy_modules():
     # pandas is not checked: scikit-learn imports it on its own when it is installed.
     code = (
-        "import storycluster, sys; "
-        "print(sorted(m for m in ('torch', 'sentence_transformers', 'transformers') "
-        "if m in sys.modules))"
+        "import storycluster, storycluster.viz, sys; "
+        "print(sorted(m for m in ('torch', 'sentence_transformers', 'transformers', "
+        "'matplotlib', 'plotly') if m in sys.modules))"
     )
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120

@@ -1,9 +1,20 @@
-"""Views of events: HTML cards for notebooks (``html``) and matplotlib plots (``plots``)."""
+"""Views of events: HTML cards for notebooks (``html``), matplotlib plots (``plots``) and
+interactive Plotly figures (``interactive``)."""
 
 from .._compat import renamed
 from .html import event_html, result_html
+from .interactive import document_map, event_hierarchy, events_over_time
 from .plots import article_map, size_distribution, timeline
 
-__all__ = ["article_map", "event_html", "result_html", "size_distribution", "timeline"]
+__all__ = [
+    "article_map",
+    "document_map",
+    "event_hierarchy",
+    "event_html",
+    "events_over_time",
+    "result_html",
+    "size_distribution",
+    "timeline",
+]
 
 __getattr__ = renamed(__name__, {"cluster_html": "event_html"})
