@@ -1,6 +1,6 @@
 """Held-out articles placed by a saved and reloaded model: save -> load -> predict.
 
-    HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/predict.py [--sets gvc] [--seeds 0,1,2]
+    HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/predict.py [--sets gvc,ecbplus] [--seeds 0,1,2]
 
 For each set and seed, a seeded random 80 % of the articles is fitted with the default
 ``StoryClusterer``, the model is saved to a temporary directory and loaded back, and the loaded
@@ -130,7 +130,8 @@ def main() -> int:
             print(
                 f"| {name} | {seed} | {r['held']} ({r['n_seen']} seen, {r['n_unseen']} unseen) "
                 f"| **{r['home']:.3f}** | {r['other']:.3f} | {r['new_seen']:.3f} "
-                f"| {r['new_unseen']:.3f} | {r['f1_all']:.3f} ({f1_fit_all:.3f}) "
+                f"| {'n/a' if r['n_unseen'] == 0 else format(r['new_unseen'], '.3f')} "
+                f"| {r['f1_all']:.3f} ({f1_fit_all:.3f}) "
                 f"| {r['fit_s']:.1f} | {r['predict_s']:.1f} |"
             )
     return 0

@@ -642,13 +642,16 @@ class StoryClusterer:
         dense = self._embed([article], None, len(corpus.features.dense[0]))
         features = transform_features([article], dense, corpus.terms, max_chars=self.max_chars)
         base = self._validate_params()
-        weights, _ = for_text_length(
+        blended, _ = for_text_length(
             base,
             float(self.threshold),
             replace(base, dense=self.short_dense_weight, lexical=self.short_lexical_weight),
             float(self.short_threshold),
             length_share(features.words),
         )
+        # The fitted weights (time scale, corpus offset), with the evidence weighed for the
+        # query's length.
+        weights = replace(self.weights_, dense=blended.dense, lexical=blended.lexical)
         scores = event_scores(corpus, features, new_background(corpus, features), weights)[0]
         order = np.lexsort((np.arange(scores.size), -scores))[:top_n]
         return [EventMatch(self.events_[j], round(float(scores[j]), 6)) for j in order]

@@ -61,12 +61,16 @@ def test_events_over_time_counts_articles_per_day(model):
 
 
 def test_event_hierarchy_sizes_add_up(model):
-    fig = event_hierarchy(model)
+    # Events alone (a result without stories).
+    events_only = sc.ClusteringResult(
+        events=model.events_, article_ids=model.result_.article_ids, labels=model.result_.labels
+    )
+    fig = event_hierarchy(events_only)
     tiles = fig.data[0]
     assert tiles.type == "treemap"
     assert tiles.values[0] == len(model.labels_)
     assert len(tiles.ids) == 1 + len(model.events_)
-    small = event_hierarchy(model.result_, top=2, kind="sunburst")
+    small = event_hierarchy(events_only, top=2, kind="sunburst")
     assert small.data[0].type == "sunburst"
     assert small.data[0].labels[-1] == f"{len(model.events_) - 2} other events"
     assert sum(small.data[0].values[1:]) == len(model.labels_)
@@ -77,3 +81,16 @@ def test_missing_plotly_names_the_extra(model, monkeypatch):
     for view in (document_map, events_over_time, event_hierarchy):
         with pytest.raises(ImportError, match=r"storycluster\[plotly\]"):
             view(model)
+
+
+def test_event_hierarchy_puts_events_under_their_stories(event_records):
+    model = sc.StoryClusterer(model=HashingEmbedder(), story_threshold=-100.0).fit(event_records)
+    assert len(model.stories_) < len(model.events_)  # a low bar: events grouped into stories
+    tiles = event_hierarchy(model).data[0]
+    parents = dict(zip(tiles.ids, tiles.parents, strict=True))
+    for story in model.stories_:
+        for event_id in story.events:
+            expected = f"story:{story.id}" if len(story.events) > 1 else "all"
+            assert parents[event_id] == expected
+    sizes = dict(zip(tiles.ids, tiles.values, strict=True))
+    assert sizes["all"] == len(model.labels_)

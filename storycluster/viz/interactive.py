@@ -297,7 +297,8 @@ def event_hierarchy(
 
     Without stories: the ``top`` largest events (the rest share one "other events" tile).
     With stories (a result whose ``stories`` is set): the ``top`` largest stories, each with
-    its events (the rest share one "other stories" tile). ``kind`` is ``"treemap"`` or
+    its events (a story of one event is shown as that event; the rest share one "other
+    stories" tile). ``kind`` is ``"treemap"`` or
     ``"sunburst"``. Hovering a tile shows its label, size, dates and keywords; clicking it
     zooms in.
     """
@@ -339,6 +340,10 @@ def event_hierarchy(
             f"{total} articles",
         )
         for story in stories[:top]:
+            if len(story.events) == 1:  # a story of one event: the event alone
+                event = by_id[story.events[0]]
+                add(event.id, root, _esc(_short(_name(event), 40)), event.size, _event_hover(event))
+                continue
             node = f"story:{story.id}"
             story_hover = (
                 f"<b>{_esc(_short(story.label or story.id, 90))}</b><br>story · "
