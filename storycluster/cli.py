@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from .models import Article, Event, Story
 
 if TYPE_CHECKING:
+    from ._features.embedding import Embedder
     from .batch import StoryClusterer
 
 __all__ = ["main"]
@@ -93,7 +94,10 @@ def _clusterer(args: argparse.Namespace) -> StoryClusterer:
     from .batch import StoryClusterer
 
     options: dict[str, object] = {"clean": not args.no_clean}
-    if args.model is not None:
+    embedder = getattr(args, "embedder", None)
+    if embedder is not None:
+        options["model"] = embedder
+    elif args.model is not None:
         options["model"] = args.model
     if args.threshold is not None:
         options["threshold"] = args.threshold
@@ -268,14 +272,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, *, embedder: Embedder | None = None) -> int:
     """Entry point of the ``storycluster`` command.
 
     Bad input (a missing, empty or unreadable file, invalid lines, an output path that cannot
     be written, a bad option value) prints ``error: ...`` and exits with status 2, never a
     traceback.
+
+    ``embedder`` (any object with ``encode(texts)``, e.g.
+    :class:`storycluster.testing.HashingEmbedder`) replaces the model that ``--model`` names or
+    the default one: the seam for tests and for programs that embed with their own model.
     """
     args = build_parser().parse_args(argv)
+    args.embedder = embedder
     try:
         return int(args.handler(args))
     except (_InputError, ValueError, OSError, RecursionError) as error:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import HashingEmbedder
 
 from storycluster._features.cache import CachedEmbedder, default_cache_dir
+from storycluster.testing import HashingEmbedder
 
 
 def test_misses_then_hits(tmp_path, fake_embedder):
@@ -95,19 +95,29 @@ def test_default_cache_dir(monkeypatch, tmp_path):
     assert default_cache_dir() == tmp_path / "xdg" / "storycluster"
 
 
-def test_clusterer_uses_the_cache_for_model_names(monkeypatch, tmp_path, fake_embedder):
-    import storycluster._features.vectors as clusterer_module
+def test_model_names_are_cached_unless_cache_is_false(tmp_path):
+    # The seam is the model parameter: a name gets the real model behind the cache (nothing
+    # is loaded until it encodes), an object is used as it is. No module global is patched.
+    from storycluster import StoryClusterer
+    from storycluster._features.embedding import SentenceTransformerEmbedder
+
+    named = StoryClusterer(cache=tmp_path)._embedder()
+    assert isinstance(named, CachedEmbedder)
+    assert isinstance(named.embedder, SentenceTransformerEmbedder)
+    assert named.cache_dir == tmp_path
+    assert isinstance(StoryClusterer(cache=False)._embedder(), SentenceTransformerEmbedder)
+    fake = HashingEmbedder()
+    assert StoryClusterer(model=fake, cache=tmp_path)._embedder() is fake
+
+
+def test_clusterer_with_a_cached_embedder_embeds_once(tmp_path):
     from storycluster import StoryClusterer
 
-    monkeypatch.setattr(
-        clusterer_module, "SentenceTransformerEmbedder", lambda *a, **k: fake_embedder
-    )
+    fake = HashingEmbedder()
     records = [{"id": "a", "title": "Flood in Venice"}, {"id": "b", "title": "Venice floods"}]
-    StoryClusterer(cache=tmp_path).fit(records)
-    StoryClusterer(cache=tmp_path).fit(records)
-    assert fake_embedder.calls == 1
-    StoryClusterer(cache=False).fit(records)
-    assert fake_embedder.calls == 2
+    StoryClusterer(model=CachedEmbedder(fake, cache_dir=tmp_path)).fit(records)
+    StoryClusterer(model=CachedEmbedder(fake, cache_dir=tmp_path)).fit(records)
+    assert fake.calls == 1
 
 
 @pytest.mark.parametrize("texts", [["a"], ["a", "b", "a"]])

@@ -3,24 +3,25 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from conftest import SAMPLE
 
-import storycluster._features.vectors as preparation_module
-import storycluster.batch as clusterer_module
-from storycluster.cli import format_events, main
+from storycluster import cli
+from storycluster.cli import build_parser, format_events
+from storycluster.testing import HashingEmbedder
 
 
-@pytest.fixture(autouse=True)
-def no_real_model(monkeypatch, tmp_path, fake_embedder):
-    """Every StoryClusterer built from a model name gets the fake embedder and a private cache."""
-    monkeypatch.setenv("STORYCLUSTER_CACHE", str(tmp_path / "cache"))
-    monkeypatch.setattr(
-        preparation_module, "SentenceTransformerEmbedder", lambda *a, **k: fake_embedder
-    )
-    return fake_embedder
+@pytest.fixture
+def main(fake_embedder: HashingEmbedder) -> Callable[[list[str]], int]:
+    """``storycluster.cli.main`` with the fake embedder, through the CLI's ``embedder`` seam."""
+
+    def run(argv: list[str]) -> int:
+        return cli.main(argv, embedder=fake_embedder)
+
+    return run
 
 
 def _jsonl(path) -> list[dict]:
@@ -32,13 +33,13 @@ def _sample_ids() -> list[str]:
     return [json.loads(line)["id"] for line in SAMPLE.read_text(encoding="utf-8").splitlines()]
 
 
-def test_cluster_writes_assignments_and_events(tmp_path, capsys, no_real_model):
+def test_cluster_writes_assignments_and_events(tmp_path, capsys, fake_embedder, main):
     out, events = tmp_path / "assign.jsonl", tmp_path / "events.jsonl"
     code = main(
         ["cluster", str(SAMPLE), "-o", str(out), "--events", str(events), "--quiet", "--top", "3"]
     )
     assert code == 0
-    assert no_real_model.calls >= 1
+    assert fake_embedder.calls >= 1
     stdout = capsys.readouterr().out
     assert f"{len(_sample_ids())} articles ->" in stdout
     assert "events (" in stdout
@@ -71,18 +72,11 @@ def test_evaluate_scores_stories_too(capsys):
     assert "stories against 'topic_id'" in stdout
 
 
-def test_cluster_options_reach_the_clusterer(tmp_path, capsys, monkeypatch):
-    seen = {}
-    real_init = clusterer_module.StoryClusterer.__init__
-
-    def spy(self, **kwargs):
-        seen.update(kwargs)
-        real_init(self, **kwargs)
-
-    monkeypatch.setattr(clusterer_module.StoryClusterer, "__init__", spy)
+def test_cluster_options_reach_the_clusterer():
     args = ["cluster", str(SAMPLE), "--threshold", "5.5", "--no-clean", "--quiet"]
-    assert main([*args, "--model", "some-model"]) == 0
-    assert seen == {
+    model = cli._clusterer(build_parser().parse_args([*args, "--model", "some-model"]))
+    assert model.get_params() == {
+        **type(model)().get_params(),
         "clean": False,
         "threshold": 5.5,
         "show_progress_bar": False,
@@ -90,21 +84,28 @@ def test_cluster_options_reach_the_clusterer(tmp_path, capsys, monkeypatch):
     }
 
 
-def test_evaluate_prints_scores(capsys):
+def test_the_embedder_seam_replaces_the_named_model(tmp_path, fake_embedder):
+    out = tmp_path / "assign.jsonl"
+    argv = ["cluster", str(SAMPLE), "--model", "no-such-model", "-o", str(out), "--quiet"]
+    assert cli.main(argv, embedder=fake_embedder) == 0
+    assert fake_embedder.calls == 1 and out.is_file()
+
+
+def test_evaluate_prints_scores(capsys, main):
     assert main(["evaluate", str(SAMPLE), "--quiet"]) == 0
     stdout = capsys.readouterr().out
     assert "bcubed_f1" in stdout
     assert "95 articles" in stdout
 
 
-def test_evaluate_without_gold_labels(tmp_path):
+def test_evaluate_without_gold_labels(tmp_path, main):
     path = tmp_path / "unlabelled.jsonl"
     path.write_text('{"id": "a", "title": "x"}\n{"id": "b", "title": "y"}\n', encoding="utf-8")
     with pytest.raises(SystemExit, match="no 'event_id' label"):
         main(["evaluate", str(path)])
 
 
-def test_bad_input_file_exits_2(tmp_path, capsys):
+def test_bad_input_file_exits_2(tmp_path, capsys, main):
     path = tmp_path / "bad.jsonl"
     path.write_text('{"id": "a", "title": "x"}\n{"id": "b", "title": \n', encoding="utf-8")
     assert main(["cluster", str(path)]) == 2
@@ -114,18 +115,18 @@ def test_bad_input_file_exits_2(tmp_path, capsys):
     assert captured.out == ""
 
 
-def test_missing_input_file_exits_2(tmp_path, capsys):
+def test_missing_input_file_exits_2(tmp_path, capsys, main):
     assert main(["cluster", str(tmp_path / "nope.jsonl")]) == 2
     assert "nope.jsonl" in capsys.readouterr().err
 
 
-def test_unknown_command_is_a_usage_error(capsys):
+def test_unknown_command_is_a_usage_error(capsys, main):
     with pytest.raises(SystemExit) as info:
         main(["frobnicate"])
     assert info.value.code == 2
 
 
-def test_clean_report_prints_kinds(tmp_path, capsys):
+def test_clean_report_prints_kinds(tmp_path, capsys, main):
     path = tmp_path / "debris.jsonl"
     text = (
         "Share this\n\nThe council approved the new budget on Monday after a long debate.\n\n"
@@ -145,7 +146,7 @@ def test_format_events_empty_list():
     assert format_events([], top=5).endswith("0 events (0 of a single article)")
 
 
-def test_cluster_creates_the_output_directory(tmp_path, capsys):
+def test_cluster_creates_the_output_directory(tmp_path, capsys, main):
     sample = Path(__file__).resolve().parents[1] / "data" / "sample" / "articles.jsonl"
     out = tmp_path / "new" / "assignments.jsonl"
     assert main(["cluster", str(sample), "-o", str(out), "--quiet"]) == 0

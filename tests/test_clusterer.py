@@ -11,12 +11,13 @@ from datetime import datetime, timezone
 
 import numpy as np
 import pytest
-from conftest import DATA, SEEDS, dataset_path, event_embeddings, make_event_articles
+from conftest import DATA, SEEDS, dataset_path
 from sklearn.base import clone
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 import storycluster as sc
 from storycluster import Article, ArticleValidationError, StoryClusterer
+from storycluster.testing import event_embeddings
 
 
 def _fit(records, vectors, **params) -> StoryClusterer:
@@ -437,7 +438,7 @@ def test_get_set_params_round_trip():
     assert model.set_params(threshold=5.5, n_keywords=3) is model
     assert model.get_params()["threshold"] == 5.5
     assert model.n_keywords == 3
-    with pytest.raises(ValueError, match="unknown parameter 'treshold'"):
+    with pytest.raises(ValueError, match="Invalid parameter 'treshold'"):
         model.set_params(treshold=1.0)
 
 
@@ -450,8 +451,9 @@ def test_sklearn_clone():
 
 def test_repr_shows_changed_params_only():
     assert repr(StoryClusterer()) == "StoryClusterer()"
+    # scikit-learn's repr: changed parameters only, in alphabetical order.
     assert repr(StoryClusterer(threshold=3.0, clean=False)) == (
-        "StoryClusterer(threshold=3.0, clean=False)"
+        "StoryClusterer(clean=False, threshold=3.0)"
     )
 
 
@@ -477,11 +479,6 @@ def test_seed_articles_form_one_event_among_ecbplus(embedder):
     assert sorted(event.article_ids) == seed_ids
     assert event.representative.id in seed_ids
     assert len(set(model.labels_[:5].tolist())) == 1
-
-
-def test_event_helpers_match(event_records, event_gold):
-    # The conftest helpers are deterministic: the fixtures and fresh calls agree.
-    assert make_event_articles() == (event_records, event_gold)
 
 
 def test_reference_rows_shape_weights_but_are_not_clustered(event_records, event_vectors):

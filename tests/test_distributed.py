@@ -5,14 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import event_embeddings, make_event_articles
 
 import storycluster as sc
 from storycluster.distributed import _core as dist
+from storycluster.testing import event_articles, event_embeddings
 
 
 def _frame():
-    records, gold = make_event_articles()
+    records, gold = event_articles()
     return dist.frame_from_articles(records, event_embeddings(gold)), records, gold
 
 
@@ -96,7 +96,7 @@ def test_invalid_windows_rejected():
 
 
 def test_reference_sample_is_seeded_and_order_free():
-    records, gold = make_event_articles()
+    records, gold = event_articles()
     frame = dist.frame_from_articles(records, event_embeddings(gold))
     first = dist.reference_sample(frame, size=5, seed=0)
     shuffled = dist.reference_sample(frame.sample(frac=1.0, random_state=3), size=5, seed=0)
@@ -110,7 +110,7 @@ def test_reference_sample_is_seeded_and_order_free():
 
 
 def test_cluster_group_with_a_reference_keeps_only_its_rows():
-    records, gold = make_event_articles()
+    records, gold = event_articles()
     frame = dist.assign_windows(dist.frame_from_articles(records, event_embeddings(gold)))
     group = next(g for _, g in frame.groupby(["window", "block"]))
     reference = dist.reference_sample(frame.drop_duplicates("id"), size=6)

@@ -15,6 +15,8 @@ MODULES = [
     "storycluster.viz.html",
     "storycluster.batch",
     "storycluster.io._sample",
+    "storycluster.testing",
+    "storycluster._grouping.ids",
 ]
 
 

@@ -7,13 +7,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import HashingEmbedder
 from sklearn.exceptions import NotFittedError
 
 import storycluster as sc
 from storycluster._features.features import fit_features, transform_features
 from storycluster._grouping.ids import event_id
 from storycluster._text.preparation import prepare_articles
+from storycluster.testing import HashingEmbedder
 
 NEW = [
     {

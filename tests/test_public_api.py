@@ -95,6 +95,7 @@ def test_submodule_all_names_exist():
         "stream",
         "viz",
         "distributed",
+        "testing",
     ):
         mod = importlib.import_module(f"storycluster.{module}")
         for name in getattr(mod, "__all__", []):

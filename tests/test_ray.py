@@ -18,10 +18,9 @@ pytestmark = [
 
 pytest.importorskip("ray.data", reason="ray is not installed: pip install 'storycluster[ray]'")
 
-from conftest import event_embeddings, make_event_articles  # noqa: E402
-
 from storycluster.distributed import _core as dist  # noqa: E402
 from storycluster.distributed import ray as scr  # noqa: E402
+from storycluster.testing import event_articles, event_embeddings  # noqa: E402
 
 _HOME_TOKEN = Path.home() / ".ray" / "auth_token"
 # Set for the session only: no usage report, and the token that init_local points Ray at.
@@ -82,7 +81,7 @@ def test_ray_files_stay_in_temp_dir(ray_session):
 
 
 def test_ray_equals_single_process_small(ray_session):
-    records, gold = make_event_articles()
+    records, gold = event_articles()
     frame = dist.frame_from_articles(records, event_embeddings(gold))
     links, events = dist.cluster_pandas(frame)
     assignments, events_ds = scr.cluster_dataset(_dataset(frame))
@@ -101,7 +100,7 @@ def test_ray_equals_single_process_small(ray_session):
 
 
 def test_ray_rejects_bad_input(ray_session):
-    records, gold = make_event_articles()
+    records, gold = event_articles()
     frame = dist.frame_from_articles(records, event_embeddings(gold))
     with pytest.raises(ValueError, match="embedding"):
         scr.cluster_dataset(_dataset(frame.drop(columns=["embedding"])))

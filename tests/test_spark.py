@@ -97,9 +97,9 @@ def _to_spark(spark, frame):
 
 
 def test_spark_equals_single_process_small(spark):
-    from conftest import event_embeddings, make_event_articles
+    from storycluster.testing import event_articles, event_embeddings
 
-    records, gold = make_event_articles()
+    records, gold = event_articles()
     frame = dist.frame_from_articles(records, event_embeddings(gold))
     links, events = dist.cluster_pandas(frame)
     assignments_df, events_df = scs.cluster_dataframe(_to_spark(spark, frame))
