@@ -12,6 +12,7 @@ from dataclasses import replace
 from typing import Any
 
 import numpy as np
+from sklearn.base import BaseEstimator, ClusterMixin
 
 from ._features.embedding import DEFAULT_MODEL, Embedder
 from ._features.features import (
@@ -68,7 +69,7 @@ __all__ = ["StoryClusterer"]
 logger = logging.getLogger(__name__)
 
 
-class StoryClusterer:
+class StoryClusterer(ClusterMixin, BaseEstimator):  # type: ignore[misc]
     """Cluster news articles into events: groups of articles that report one real-world happening.
 
     Each pair of articles is scored on three kinds of evidence: the cosine of their dense
@@ -249,29 +250,11 @@ class StoryClusterer:
         self.story_time_scale_days = story_time_scale_days
 
     # -- parameters -------------------------------------------------------------------------
+    # get_params, set_params, clone and the repr (changed parameters only) come from
+    # BaseEstimator, which reads the parameters from the signature of __init__: they are
+    # declared there once. __init__ stores them untouched; _check_params validates them in fit.
 
-    def get_params(self, deep: bool = True) -> dict[str, Any]:
-        """Constructor parameters, as scikit-learn's ``get_params``."""
-        return {name: getattr(self, name) for name in _PARAM_NAMES}
-
-    def set_params(self, **params: Any) -> StoryClusterer:
-        """Set constructor parameters, as scikit-learn's ``set_params``."""
-        for name, value in params.items():
-            if name not in _PARAM_NAMES:
-                raise ValueError(f"unknown parameter {name!r}; valid: {', '.join(_PARAM_NAMES)}")
-            setattr(self, name, value)
-        return self
-
-    def __repr__(self) -> str:
-        defaults = StoryClusterer()
-        changed = [
-            f"{name}={getattr(self, name)!r}"
-            for name in _PARAM_NAMES
-            if getattr(self, name) != getattr(defaults, name)
-        ]
-        return f"StoryClusterer({', '.join(changed)})"
-
-    def _validate_params(self) -> SimilarityWeights:
+    def _check_params(self) -> SimilarityWeights:
         check_scoring_params(self.get_params())
         for name in (
             "lead_chars",
@@ -320,6 +303,7 @@ class StoryClusterer:
     def fit(
         self,
         articles: Any,
+        y: None = None,
         *,
         embeddings: np.ndarray | None = None,
         reference: Any = None,
@@ -331,6 +315,8 @@ class StoryClusterer:
         ----------
         articles:
             A list of :class:`Article` or of dicts with the same fields, or a pandas DataFrame.
+        y:
+            Ignored (scikit-learn's ``fit(X, y=None)``, so pipelines can call it).
         embeddings:
             Optional precomputed ``(n_articles, dim)`` dense vectors, in input order; skips
             the embedding model.
@@ -347,7 +333,7 @@ class StoryClusterer:
         -------
         self
         """
-        weights = self._validate_params()
+        weights = self._check_params()
         items = as_articles(articles)
         _check_input(items, self.max_articles)
         if self.detect_language:
@@ -478,9 +464,25 @@ class StoryClusterer:
         )
         return self
 
-    def fit_predict(self, articles: Any, *, embeddings: np.ndarray | None = None) -> np.ndarray:
-        """Fit and return ``labels_``."""
-        return self.fit(articles, embeddings=embeddings).labels_
+    def fit_predict(
+        self,
+        articles: Any,
+        y: None = None,
+        *,
+        embeddings: np.ndarray | None = None,
+        reference: Any = None,
+        reference_embeddings: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """Fit (every argument of :meth:`fit` is passed on) and return ``labels_``.
+
+        ``y`` is ignored; it is there for scikit-learn's ``fit_predict(X, y=None)`` signature.
+        """
+        return self.fit(
+            articles,
+            embeddings=embeddings,
+            reference=reference,
+            reference_embeddings=reference_embeddings,
+        ).labels_
 
     def _features(
         self,
@@ -641,7 +643,7 @@ class StoryClusterer:
         article = Article(id="query", title=query.strip())
         dense = self._embed([article], None, len(corpus.features.dense[0]))
         features = transform_features([article], dense, corpus.terms, max_chars=self.max_chars)
-        base = self._validate_params()
+        base = self._check_params()
         blended, _ = for_text_length(
             base,
             float(self.threshold),
@@ -730,36 +732,6 @@ class StoryClusterer:
             stacklevel=2,
         )
         return self.events_
-
-
-_PARAM_NAMES = (
-    "model",
-    "threshold",
-    "dense_weight",
-    "lexical_weight",
-    "entity_weight",
-    "time_penalty",
-    "time_scale_days",
-    "short_threshold",
-    "short_dense_weight",
-    "short_lexical_weight",
-    "clean",
-    "lead_chars",
-    "max_chars",
-    "max_articles",
-    "exact_limit",
-    "n_neighbors",
-    "batch_size",
-    "show_progress_bar",
-    "n_keywords",
-    "cache",
-    "dedup_threshold",
-    "detect_language",
-    "story_threshold",
-    "short_story_threshold",
-    "story_time_penalty",
-    "story_time_scale_days",
-)
 
 
 def _is_number(value: Any) -> bool:
