@@ -52,7 +52,7 @@ def test_cluster_writes_assignments_and_events(tmp_path, capsys, fake_embedder, 
     assert f"wrote one line per event (with its story_id) to {events}" in stdout
 
 
-def test_cluster_writes_stories_beside_events(tmp_path, capsys):
+def test_cluster_writes_stories_beside_events(tmp_path, capsys, main):
     out, events, stories = tmp_path / "a.jsonl", tmp_path / "e.jsonl", tmp_path / "s.jsonl"
     args = ["cluster", str(SAMPLE), "-o", str(out), "--events", str(events)]
     assert main([*args, "--stories", str(stories), "--quiet"]) == 0
@@ -66,7 +66,7 @@ def test_cluster_writes_stories_beside_events(tmp_path, capsys):
     assert sum(s["size"] for s in story_rows) == len(rows)
 
 
-def test_evaluate_scores_stories_too(capsys):
+def test_evaluate_scores_stories_too(capsys, main):
     assert main(["evaluate", str(SAMPLE), "--quiet", "--story-label-field", "topic_id"]) == 0
     stdout = capsys.readouterr().out
     assert "stories against 'topic_id'" in stdout

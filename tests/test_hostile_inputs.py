@@ -23,9 +23,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from conftest import HashingEmbedder, event_embeddings, make_event_articles
 
-import storycluster._features.vectors as vectors_module
 from storycluster import StoryClusterer
 from storycluster._features.vectors import check_embeddings
 from storycluster.cli import main
@@ -38,6 +36,7 @@ from storycluster.io import (
     read_jsonl,
 )
 from storycluster.models import Article, normalize_id
+from storycluster.testing import HashingEmbedder, event_articles, event_embeddings
 
 pd = pytest.importorskip("pandas")
 
@@ -496,7 +495,7 @@ def test_plain_strings_fit_and_event_of_takes_int_ids() -> None:
 
 
 def test_event_of_int_id_from_records() -> None:
-    records, gold = make_event_articles()
+    records, gold = event_articles()
     records = [{**r, "id": i} for i, r in enumerate(records)]
     model = StoryClusterer(model=HashingEmbedder(), detect_language=False).fit(
         records, embeddings=event_embeddings(gold)
@@ -621,7 +620,7 @@ def test_embeddings(case: tuple[str, Any, Expect]) -> None:
 
 
 def test_huge_embeddings_cluster_as_normal_ones() -> None:
-    records, gold = make_event_articles()
+    records, gold = event_articles()
     vectors = event_embeddings(gold).astype(np.float64)
     normal = StoryClusterer(model=HashingEmbedder(), detect_language=False)
     huge = StoryClusterer(model=HashingEmbedder(), detect_language=False)
@@ -656,15 +655,13 @@ def test_huge_title_is_bounded_for_the_embedder() -> None:
 
 # -- the command line: error: ... and exit 2, never a traceback -------------------------------
 @pytest.fixture
-def fake_model(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> HashingEmbedder:
-    embedder = HashingEmbedder()
-    monkeypatch.setenv("STORYCLUSTER_CACHE", str(tmp_path / "cache"))
-    monkeypatch.setattr(vectors_module, "SentenceTransformerEmbedder", lambda *a, **k: embedder)
-    return embedder
+def fake_model() -> HashingEmbedder:
+    """The fake the CLI runs with, through its ``embedder`` seam (no module global patched)."""
+    return HashingEmbedder()
 
 
 def _sample_file(tmp_path: Path, extra: bytes = b"") -> Path:
-    records, _ = make_event_articles()
+    records, _ = event_articles()
     path = tmp_path / "in.jsonl"
     path.write_bytes(b"".join(json.dumps(r).encode() + b"\n" for r in records) + extra)
     return path
@@ -731,7 +728,7 @@ def test_cli_error_exit_2(
     places = {"dir": str(tmp_path), "blocked": _blocked(tmp_path)}
     argv = [command, make_input(tmp_path), *(o.format(**places) for o in options)]
     try:
-        code = main(argv)
+        code = main(argv, embedder=fake_model)
     except SystemExit as exit_:  # argparse refuses an option value, or a missing label
         code = 2 if isinstance(exit_.code, str) else exit_.code
         if isinstance(exit_.code, str):
@@ -756,7 +753,8 @@ def test_cli_accepts_odd_but_valid_input(
     extra: bytes, tmp_path: Path, capsys: pytest.CaptureFixture[str], fake_model: HashingEmbedder
 ) -> None:
     out = tmp_path / "out" / "a.jsonl"
-    code = main(["cluster", str(_sample_file(tmp_path, extra)), "-o", str(out), "--quiet"])
+    argv = ["cluster", str(_sample_file(tmp_path, extra)), "-o", str(out), "--quiet"]
+    code = main(argv, embedder=fake_model)
     assert code == 0, capsys.readouterr().err
     rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert len(rows) == 15

@@ -284,6 +284,6 @@ def test_fit_and_predict_plain_strings():
 
 
 def _records() -> list[dict]:
-    from conftest import make_event_articles
+    from storycluster.testing import event_articles
 
-    return make_event_articles()[0]
+    return event_articles()[0]

@@ -13,7 +13,6 @@ from typing import Any
 import numpy as np
 import pytest
 import strategies as sst
-from conftest import HashingEmbedder
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
@@ -28,6 +27,7 @@ from storycluster.io import (
     write_events_jsonl,
 )
 from storycluster.models import Article, Event, normalize_id
+from storycluster.testing import HashingEmbedder
 
 #: All pairs scored (the default) and the sparse candidate graph (``exact_limit`` below n).
 PATHS = {
