@@ -9,6 +9,11 @@ import pytest
 
 from storycluster.testing import HashingEmbedder, event_articles, event_embeddings
 
+# The fakes and factories live in storycluster.testing; import them from there. These names
+# stay for test modules written before the move.
+__all__ = ["HashingEmbedder", "event_embeddings", "make_event_articles"]
+make_event_articles = event_articles
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 DATA = SHARED / "data"

@@ -6,9 +6,9 @@ import sys
 
 import numpy as np
 import pytest
-from conftest import HashingEmbedder
 
 import storycluster as sc
+from storycluster.testing import HashingEmbedder
 from storycluster.viz import document_map, event_hierarchy, events_over_time
 
 go = pytest.importorskip("plotly.graph_objects")
@@ -16,9 +16,9 @@ go = pytest.importorskip("plotly.graph_objects")
 
 @pytest.fixture(scope="module")
 def model() -> sc.StoryClusterer:
-    from conftest import make_event_articles
+    from storycluster.testing import event_articles
 
-    return sc.StoryClusterer(model=HashingEmbedder()).fit(make_event_articles()[0])
+    return sc.StoryClusterer(model=HashingEmbedder()).fit(event_articles()[0])
 
 
 def test_document_map_hover_shows_title_source_date_and_event(model):
