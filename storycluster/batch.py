@@ -314,7 +314,9 @@ class StoryClusterer(ClusterMixin, BaseEstimator):  # type: ignore[misc]
         Parameters
         ----------
         articles:
-            A list of :class:`Article` or of dicts with the same fields, or a pandas DataFrame.
+            A list of :class:`Article` or of dicts with the same fields, a pandas DataFrame, or
+            a list (or pandas Series) of plain texts, whose ids are their positions (``"0"``,
+            ``"1"``, ...; a Series' index labels); see :func:`storycluster.io.as_articles`.
         y:
             Ignored (scikit-learn's ``fit(X, y=None)``, so pipelines can call it).
         embeddings:

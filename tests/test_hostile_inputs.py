@@ -784,3 +784,61 @@ def test_messages_name_what_went_wrong() -> None:
     assert "row 1: id: missing" in str(info.value) and "1.0" not in str(info.value)
     with pytest.raises(ValueError, match=re.escape("(row 0 has 2, row 1 has 1)")):
         check_embeddings([[1.0, 2.0], [3.0]], 2)
+
+
+# -- the stream: the same edge -----------------------------------------------------------------
+_QUAKE = "Earthquake of magnitude 7 strikes Nepal near Kathmandu, rescuers search rubble"
+
+
+def _stream() -> Any:
+    from storycluster.stream import StreamClusterer
+
+    return StreamClusterer(
+        model=HashingEmbedder(),
+        short_threshold=4.75,
+        short_dense_weight=0.25,
+        short_lexical_weight=0.5,
+    )
+
+
+def _quake(i: int, when: str | None) -> dict[str, Any]:
+    return {"id": f"q{i}", "title": _QUAKE, "text": f"{_QUAKE}. More soon.", "published_at": when}
+
+
+def test_stream_refuses_a_far_future_date_and_undated_articles_still_join() -> None:
+    stream = _stream()
+    stream.partial_fit([_quake(0, "2021-03-01"), _quake(1, "2021-03-01T06:00:00Z")])
+    quake = stream.event_of("q0")
+    with pytest.raises(ArticleValidationError, match="out of range"):
+        stream.partial_fit([_quake(2, "9021-03-01")])  # once moved the stream clock 7000 years
+    assert stream.n_articles == 2
+    stream.partial_fit([_quake(3, None)])
+    assert stream.event_of("q3") == quake
+
+
+def test_stream_event_of_reads_ids_as_input_does() -> None:
+    stream = _stream()
+    stream.partial_fit([{**_quake(0, "2021-03-01"), "id": 7}, _quake(1, "2021-03-01")])
+    assert stream.event_of(7) == stream.event_of("7") == stream.event_of(np.int64(7))
+    with pytest.raises(KeyError):
+        stream.event_of(8)
+
+
+# -- the real model (slow) ---------------------------------------------------------------------
+@pytest.mark.slow
+def test_a_5mb_title_costs_what_a_normal_one_does(tmp_path: Path) -> None:
+    import time
+
+    from storycluster._features.embedding import SentenceTransformerEmbedder
+
+    embedder = SentenceTransformerEmbedder(show_progress_bar=False)
+    model = StoryClusterer(model=embedder, detect_language=False)
+    normal = [{"id": "a", "title": "Quake in Nepal", "text": "x"}, {"id": "b", "title": "Rates"}]
+    model.fit(normal)  # loads the model
+    started = time.perf_counter()
+    model.fit(normal)
+    baseline = time.perf_counter() - started
+    started = time.perf_counter()
+    model.fit([{**normal[0], "title": HUGE}, {"id": "b", "title": "Quake \ud800"}])
+    # was 20 s: the tokenizer read all 5 MB
+    assert time.perf_counter() - started < baseline + 3.0
