@@ -160,7 +160,7 @@ def _hdbscan(method: str) -> Callable[[Corpus, bool], np.ndarray]:
 
 VARIANTS: dict[str, Callable[[Corpus, bool], np.ndarray]] = {
     "default": _linkage(),
-    "time-0.1": _linkage(time_penalty=1.25, time_cap_days=np.inf),
+    "time-0.1": _linkage(time_penalty=1.25, time_cap_days=None),
     "no-size-shift": _linkage(size_shift=False),
     "threshold+0.5": _linkage(0.5),
     "threshold+1.5": _linkage(1.5),

@@ -358,7 +358,9 @@ class StoryClusterer(ClusterMixin, BaseEstimator):  # type: ignore[misc]
             float(self.short_threshold),
             words=corpus.words,
             days=corpus.days,
-            articles=len(items),
+            # A reference stands for a larger corpus, the articles being a slice of it: they
+            # are scored as in one run over that corpus, with no small-corpus shift.
+            articles=len(items) if corpus is features else None,
         )
 
         sweights = story_weights(

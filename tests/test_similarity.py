@@ -29,7 +29,7 @@ def test_time_evidence_against_stops_growing_at_the_cap() -> None:
     assert evidence[0] == pytest.approx(1.5 * (math.log(4.0) - math.log(22.0)))
     assert evidence[1] == evidence[0] == evidence[2]  # follow-ups months later: no worse
     assert evidence[3] > 0
-    uncapped = SimilarityWeights(time_cap_days=math.inf).time_evidence(np.array([700.0]))
+    uncapped = SimilarityWeights(time_cap_days=None).time_evidence(np.array([700.0]))
     assert uncapped[0] < evidence[2]
 
 

@@ -63,12 +63,16 @@ def story_weights(
 
     The neutral gap is capped by the corpus' median gap between dated articles
     (:func:`storycluster._scoring.similarity.effective_time_scale`), as the event one is, so
-    that a corpus of one day's news rewards no closeness at the story level either.
+    that a corpus of one day's news rewards no closeness at the story level either. The
+    event level's bound on the evidence against (three weeks) and its small-corpus shift do
+    not apply: a story spans weeks, so months apart is still evidence against one story.
     """
     return replace(
         event_weights,
         time_penalty=time_penalty,
         time_scale_days=effective_time_scale(days, time_scale_days),
+        time_cap_days=None,
+        corpus_offset=0.0,
     )
 
 
@@ -79,14 +83,17 @@ def retime_scores(
     old: SimilarityWeights,
     new: SimilarityWeights,
 ) -> np.ndarray:
-    """``scores`` (computed with ``old``) as ``new`` scores them: the time term swapped.
+    """``scores`` (computed with ``old``) as ``new`` scores them: the time term (and the
+    constant ``corpus_offset``) swapped.
 
     The text evidence of a pair does not depend on time, so the story scores of pairs whose
     event scores are at hand cost one pass over them. ``days_rows`` and ``days_cols`` are the
     two sides' days, shaped to broadcast against ``scores``.
     """
     gap = np.abs(days_rows - days_cols)
-    delta = np.zeros(np.broadcast_shapes(np.shape(gap), scores.shape))
+    delta = np.full(
+        np.broadcast_shapes(np.shape(gap), scores.shape), new.corpus_offset - old.corpus_offset
+    )
     if new.time_penalty:
         delta += new.time_evidence(gap)
     if old.time_penalty:

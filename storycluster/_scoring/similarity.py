@@ -107,8 +107,8 @@ class SimilarityWeights:
     """Weight of the time evidence per unit of ``log(1 + days)``; 0 ignores time."""
     time_scale_days: float = DEFAULT_TIME_SCALE_DAYS
     """Gap at which two dated articles get no time evidence: closer gains, farther loses."""
-    time_cap_days: float = DEFAULT_TIME_CAP_DAYS
-    """Gap beyond which the evidence against stops growing (``inf``: it never stops)."""
+    time_cap_days: float | None = DEFAULT_TIME_CAP_DAYS
+    """Gap beyond which the evidence against stops growing (``None``: it never stops)."""
     corpus_offset: float = 0.0
     """Added to every pair's score: :func:`small_corpus_shift` of the corpus' size, set by
     :func:`scoring_for_corpus` (a small corpus' bar is that much lower)."""
@@ -125,7 +125,9 @@ class SimilarityWeights:
         (trials, anniversaries), and because dates can be wrong. Unbounded, a pair of reports
         of one event two years apart lost 6.4 background SDs and could never meet again.
         """
-        gap = np.minimum(gap_days, max(self.time_cap_days, self.time_scale_days))
+        gap = np.asarray(gap_days, dtype=np.float64)
+        if self.time_cap_days is not None:
+            gap = np.minimum(gap, max(self.time_cap_days, self.time_scale_days))
         evidence = np.log1p(self.time_scale_days) - np.log1p(gap)
         return self.time_penalty * np.nan_to_num(evidence, nan=0.0)
 

@@ -284,7 +284,7 @@ def cluster_group(
     shape the term weights and set the background statistics and neutral time gap, but are
     not clustered. A window holds few articles, and a few dozen articles give poor term
     weights and backgrounds: on gvc, 30-day windows alone lose 0.035 B-cubed F1 against one
-    clusterer on the whole set, with a 200-article reference 0.009 (recall: follow-ups more
+    clusterer on the whole set, with a 200-article reference 0.015 (recall: follow-ups more
     than a window apart). Reference rows that are also in the group count once (``fit`` drops
     them from the reference).
     """
