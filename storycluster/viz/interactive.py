@@ -374,7 +374,8 @@ def event_hierarchy(
             branchvalues="total",
             hovertext=hovers,
             hoverinfo="text",
-            texttemplate="%{label}<br>%{value} articles",
+            text=[f"{value} article{'s' if value != 1 else ''}" for value in values],
+            texttemplate="%{label}<br>%{text}",
             maxdepth=3,
         )
     )
