@@ -10,6 +10,7 @@ the caller renames it (or maps it with ``columns=`` for a DataFrame).
 from __future__ import annotations
 
 import difflib
+import functools
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -62,6 +63,7 @@ class InputWarning(UserWarning):
     expected (``strict=True`` makes it an error)."""
 
 
+@functools.lru_cache(maxsize=1024)
 def probable_field(name: str) -> str | None:
     """The Article field that the record key ``name`` probably meant, or ``None``.
 
