@@ -16,7 +16,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import sparse
-from sklearn.preprocessing import normalize
 
 __all__ = ["N_FEATURES", "Row", "csr", "idf", "pack", "unpack", "weighted"]
 
@@ -179,10 +178,18 @@ def idf(df: np.ndarray, n_docs: int, *, min_df: int = 1) -> np.ndarray:
 
 
 def weighted(tf: sparse.csr_matrix, weights: np.ndarray) -> sparse.csr_matrix:
-    """TF-IDF rows, L2-normalised."""
-    out = tf.copy()
-    out.data = out.data * weights[out.indices]
-    return sparse.csr_matrix(normalize(out, norm="l2", copy=False))
+    """TF-IDF rows, L2-normalised (as sklearn's ``normalize``: empty rows stay empty)."""
+    data = tf.data * weights[tf.indices]
+    lengths = np.diff(tf.indptr)
+    squares = np.add.reduceat(data * data, tf.indptr[:-1]) if data.size else np.zeros(0)
+    norms = np.zeros(lengths.size, dtype=np.float32)
+    filled = lengths > 0
+    norms[filled] = np.sqrt(squares[filled]) if data.size else 0.0
+    norms[norms == 0] = 1.0
+    data = data / np.repeat(norms, lengths)
+    return sparse.csr_matrix(
+        (data.astype(np.float32), tf.indices.copy(), tf.indptr.copy()), shape=tf.shape
+    )
 
 
 def nan_to_none(value: float) -> float | None:

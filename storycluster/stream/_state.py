@@ -363,10 +363,17 @@ def plan_batch(
         )
         for j in range(n_new)
     ]
-    _background(new_rows, res_rows, params.reservoir_size, rng, idf_lex, idf_ent, dim)
+    reference = _reference(new_rows, res_rows, params.reservoir_size, rng)
+    mean, sd = _measure(new_rows, reference, idf_lex, idf_ent, dim)
+    for j, row in enumerate(new_rows):
+        row.mean, row.sd = mean[:, j].copy(), sd[:, j].copy()
     new_bundle = bundle(new_rows, idf_lex, idf_ent, dim)
     for j, row in enumerate(new_rows):
         row.terms = _top_terms(new_bundle, j, params.terms_per_article)
+    new_by_arrival = {row.row: row for row in new_rows}
+
+    def fresh(wanted: Sequence[int]) -> list[Row]:  # rows of the batch or of the state
+        return [new_by_arrival.get(a) or rows[a] for a in wanted]
 
     dated = incoming.days[~np.isnan(incoming.days)]
     clock = nanmax(state.clock, float(dated.max())) if dated.size else state.clock
@@ -430,7 +437,7 @@ def plan_batch(
         flat = [r for ms in member_lists for r in ms]
         keep: list[int] = []
         if flat:
-            old_bundle = bundle([rows[r] for r in flat], idf_lex, idf_ent, dim)
+            old_bundle = bundle(fresh(flat), idf_lex, idf_ent, dim)
             cross = scores(new_bundle, old_bundle, weights).astype(np.float64)
             sizes_c = np.array([len(m) for m in member_lists])
             labels = np.repeat(np.arange(len(groups_of_old)), sizes_c)
@@ -446,7 +453,7 @@ def plan_batch(
         cand_members = [event(e).rows for e in cands]
         items = arrivals + [r for ms in cand_members for r in ms]
         item_index = {a: i for i, a in enumerate(items)}
-        all_bundle = bundle(new_rows + [rows[r] for r in items[n_new:]], idf_lex, idf_ent, dim)
+        all_bundle = bundle(new_rows + fresh(items[n_new:]), idf_lex, idf_ent, dim)
         item_scores = scores(all_bundle, all_bundle, weights).astype(np.float64)
         spans = [(row.day, row.day) for row in new_rows] + [
             (event(e).first, event(e).last) for e in cands
@@ -562,7 +569,6 @@ def plan_batch(
                     score_out[j] = round(float(item_scores[j, others].mean()), 6)
 
     # Summaries of changed events (representative, keywords, label).
-    all_rows = _Rows(state, {**extra_rows, **{r.row: r for r in new_rows}})
     res_bundle_mean = _reservoir_mean(res_rows + new_rows, idf_lex)
     names = dict(state.names)
     for column, name in incoming.names.items():
@@ -570,8 +576,12 @@ def plan_batch(
     dup_map = {new_rows[j].article_id: duplicate_of[j] for j in range(n_new)}
     missing_dups: dict[str, None] = {}
     for ev in changed.values():
-        member_rows = [all_rows[r] for r in ev.rows]
-        rep = _representative(member_rows, idf_lex, idf_ent, dim, weights)
+        member_rows = fresh(ev.rows)
+        block = None
+        if item_scores is not None and all(r in item_index for r in ev.rows):
+            at = np.array([item_index[r] for r in ev.rows])
+            block = item_scores[np.ix_(at, at)]
+        rep = _representative(member_rows, idf_lex, idf_ent, dim, weights, block)
         rep_id = member_rows[rep].article_id
         original = dup_map.get(rep_id) if rep_id in dup_map else rep_row_dup(member_rows[rep])
         ev.representative = original or rep_id
@@ -845,52 +855,52 @@ def _linkage(
     return out
 
 
-def _background(
-    new_rows: list[Row],
-    reservoir: list[Row],
-    reservoir_size: int,
-    rng: np.random.Generator,
-    idf_lex: np.ndarray,
-    idf_ent: np.ndarray,
-    dim: int,
-) -> None:
-    """Each new row's background against the reservoir and (a sample of) its own batch,
-    shrunk towards the prior as the batch clusterer's :func:`estimate_background`."""
+def _reference(
+    new_rows: list[Row], reservoir: list[Row], reservoir_size: int, rng: np.random.Generator
+) -> list[Row]:
+    """The rows backgrounds are measured against: the reservoir and (a sample of) the batch."""
     n_new = len(new_rows)
     if n_new > reservoir_size:
         picked = np.sort(rng.choice(n_new, size=reservoir_size, replace=False)).tolist()
     else:
         picked = list(range(n_new))
-    reference = reservoir + [new_rows[p] for p in picked]
-    self_pos = {len(reservoir) + k: p for k, p in enumerate(picked)}
-    own = {p: len(reservoir) + k for k, p in enumerate(picked)}
+    return reservoir + [new_rows[p] for p in picked]
+
+
+def _measure(
+    targets: list[Row],
+    reference: list[Row],
+    idf_lex: np.ndarray,
+    idf_ent: np.ndarray,
+    dim: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each target's background (mean and sd of each cosine) against ``reference`` (itself
+    left out), shrunk towards the prior as the batch clusterer's :func:`estimate_background`."""
+    n = len(targets)
+    position = {row.row: p for p, row in enumerate(reference)}
     ref = bundle(reference, idf_lex, idf_ent, dim)
-    sums = np.zeros((3, n_new))
-    squares = np.zeros((3, n_new))
-    counts = np.zeros(n_new)
-    for lo in range(0, n_new, 512):
-        hi = min(lo + 512, n_new)
-        block = bundle(new_rows[lo:hi], idf_lex, idf_ent, dim)
+    sums = np.zeros((3, n))
+    squares = np.zeros((3, n))
+    counts = np.zeros(n)
+    for lo in range(0, n, 512):
+        hi = min(lo + 512, n)
+        block = bundle(targets[lo:hi], idf_lex, idf_ent, dim)
+        own = [(r, position.get(targets[lo + r].row)) for r in range(hi - lo)]
         for k, cos in enumerate(_cosines(block, ref)):
             cos = cos.astype(np.float64)
-            for r in range(hi - lo):
-                p = own.get(lo + r)
+            for r, p in own:
                 if p is not None:
-                    cos[r, p] = np.nan
-            sums[k, lo:hi] = np.nansum(cos, axis=1)
-            squares[k, lo:hi] = np.nansum(cos**2, axis=1)
-        counts[lo:hi] = [len(reference) - ((lo + r) in own) for r in range(hi - lo)]
-    del self_pos
+                    cos[r, p] = 0.0
+            sums[k, lo:hi] = cos.sum(axis=1)
+            squares[k, lo:hi] = (cos * cos).sum(axis=1)
+        counts[lo:hi] = [len(reference) - (p is not None) for _, p in own]
     observed = np.maximum(counts, 1.0)
     mean_obs = sums / observed
     var_obs = np.maximum(squares / observed - mean_obs**2, 0.0)
     weight = counts / (counts + _PRIOR_WEIGHT)
     mean = weight * mean_obs + (1 - weight) * _PRIOR_MEAN[:, None]
     var = weight * var_obs + (1 - weight) * _PRIOR_SD[:, None] ** 2
-    sd = np.maximum(np.sqrt(var), _MIN_SD)
-    for j, row in enumerate(new_rows):
-        row.mean = mean[:, j].copy()
-        row.sd = sd[:, j].copy()
+    return mean, np.maximum(np.sqrt(var), _MIN_SD)
 
 
 def _top_terms(b: Bundle, j: int, per_kind: int) -> tuple[int, ...]:
@@ -933,13 +943,17 @@ def _representative(
     idf_ent: np.ndarray,
     dim: int,
     weights: SimilarityWeights,
+    block: np.ndarray | None = None,
 ) -> int:
     """Position of the member with the highest mean score to the others (ties: earliest, then
-    lowest id), as the batch clusterer picks it; among the scoring members."""
+    lowest id), as the batch clusterer picks it; among the scoring members. ``block``: their
+    scores, when already computed."""
     if len(members) == 1:
         return 0
-    b = bundle(members, idf_lex, idf_ent, dim)
-    block = scores(b, b, weights).astype(np.float64)
+    if block is None:
+        b = bundle(members, idf_lex, idf_ent, dim)
+        block = scores(b, b, weights)
+    block = np.array(block, dtype=np.float64)
     np.fill_diagonal(block, 0.0)
     centrality = block.sum(axis=1) / (len(members) - 1)
     rounded = [round(v, 9) for v in centrality.tolist()]
@@ -965,12 +979,14 @@ def _keywords(
     """Terms weighing more in the event than in the corpus (the batch rule), named back from
     the hashed columns."""
     lexical = weighted(csr([r.lex for r in members]), idf_lex)
-    sums = np.asarray(lexical.sum(axis=0)).ravel()
-    columns = np.flatnonzero(sums)
+    columns, inverse = np.unique(lexical.indices, return_inverse=True)
+    sums = np.bincount(inverse, weights=lexical.data, minlength=columns.size)
+    keep = sums != 0
+    columns, sums = columns[keep], sums[keep]
     lift = dict(
         zip(
             columns.tolist(),
-            (sums[columns] / len(members) - corpus_mean[columns]).tolist(),
+            (sums / len(members) - corpus_mean[columns]).tolist(),
             strict=True,
         )
     )
