@@ -196,7 +196,7 @@ def main() -> None:
                 ids = rng.sample(seen, 200)
                 it = iter(ids * 2)
                 q_events = latency(lambda: stream.events(limit=20), 30)
-                q_event_of = latency(lambda: stream.event_of(next(it)), 200)
+                q_event_of = latency(lambda it=it: stream.event_of(next(it)), 200)
                 rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
                 print(
                     f"| {args.store} | {n_articles:,} | {n_events:,} | {stream.n_live_events:,} | "
