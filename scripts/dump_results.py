@@ -98,16 +98,15 @@ def compare(before: dict[str, Any], after: dict[str, Any]) -> bool:
             print(f"{key}: only in {'after' if old is None else 'before'}")
             continue
         for field in old:
-            if old[field] != new.get(field):
-                diff = next(
-                    (
-                        i
-                        for i, (a, b) in enumerate(zip(old[field], new[field], strict=False))
-                        if a != b
-                    ),
-                    min(len(old[field]), len(new[field])),
-                )
-                print(f"{key}: {field} differs first at index {diff}")
+            was, now = old[field], new.get(field)
+            if was == now:
+                continue
+            if not isinstance(was, list) or not isinstance(now, list):
+                print(f"{key}: {field} {was!r} -> {now!r}")
+                continue
+            pairs = enumerate(zip(was, now, strict=False))
+            diff = next((i for i, (a, b) in pairs if a != b), min(len(was), len(now)))
+            print(f"{key}: {field} differs first at index {diff}")
     return same
 
 

@@ -18,13 +18,9 @@ from sklearn.utils import estimator_checks
 import storycluster as sc
 from storycluster.testing import HashingEmbedder
 
-_STREAM_PENDING = pytest.mark.xfail(
-    strict=True,
-    reason="StreamClusterer follows the conventions once the stream rewrite (#13) has landed",
-)
 ESTIMATORS = [
     pytest.param(sc.StoryClusterer, id="StoryClusterer"),
-    pytest.param(sc.StreamClusterer, id="StreamClusterer", marks=_STREAM_PENDING),
+    pytest.param(sc.StreamClusterer, id="StreamClusterer"),
 ]
 SKLEARN_CHECKS = [
     "check_no_attributes_set_in_init",

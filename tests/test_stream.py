@@ -93,9 +93,9 @@ def _tables(s: StreamClusterer) -> dict[str, list]:
     ):
         out[table] = [
             tuple(bytes(v) if isinstance(v, memoryview) else v for v in r)
-            for r in s.store.dump(table)
+            for r in s.event_store.dump(table)
         ]
-    out["batches"] = [r[:1] + r[2:6] for r in s.store.dump("batches")]
+    out["batches"] = [r[:1] + r[2:6] for r in s.event_store.dump("batches")]
     return out
 
 
@@ -205,7 +205,7 @@ def test_failed_commit_leaves_state_unchanged(monkeypatch) -> None:
     def boom(change):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(s.store, "commit", boom)
+    monkeypatch.setattr(s.event_store, "commit", boom)
     with pytest.raises(RuntimeError, match="disk full"):
         s.partial_fit([article(1, "quake", 0.2)])
     monkeypatch.undo()
@@ -339,8 +339,9 @@ def test_store_with_other_parameters_is_refused(tmp_path) -> None:
     s = stream(store=path)
     s.partial_fit([article(0, "quake")])
     s.close()
+    other = stream(store=path, window=7.0)  # __init__ only stores its arguments ...
     with pytest.raises(StoreError, match=r"other parameters: window=30\.0"):
-        stream(store=path, window=7.0)
+        len(other)  # ... the store is opened, and refused, on first use
     same = stream(store=path)  # the same parameters: resumed
     assert same.event_of("quake-0")
     same.close()
@@ -350,7 +351,9 @@ def test_store_with_other_parameters_is_refused(tmp_path) -> None:
 
 def test_store_of_another_version_is_refused(tmp_path) -> None:
     path = tmp_path / "events.db"
-    stream(store=path).close()
+    s = stream(store=path)
+    assert len(s) == 0  # first use: the store is created
+    s.close()
     with sqlite3.connect(path) as conn:
         conn.execute("UPDATE sc_meta SET value = '99' WHERE key = 'format_version'")
     with pytest.raises(StoreError, match="format_version 99"):
@@ -689,8 +692,9 @@ def test_each_batch_is_placed_by_the_reservoir_and_itself(event_records, event_v
     ],
 )
 def test_params_are_checked(params, match) -> None:
+    s = StreamClusterer(**params)  # scikit-learn's convention: __init__ only stores ...
     with pytest.raises(ValueError, match=match):
-        StreamClusterer(**params)
+        s.partial_fit([article(0, "quake")])  # ... the first partial_fit checks
 
 
 def test_short_text_params_are_params() -> None:

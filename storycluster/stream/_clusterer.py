@@ -39,6 +39,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from sklearn.base import BaseEstimator
 
 from .._features.embedding import DEFAULT_MODEL, Embedder
 from .._features.vectors import make_embedder
@@ -202,7 +203,32 @@ _PARAMS = (
 )
 
 
-class StreamClusterer:
+#: Parameters stored as floats (None stays None).
+_FLOAT_PARAMS = (
+    "threshold",
+    "dense_weight",
+    "lexical_weight",
+    "entity_weight",
+    "time_penalty",
+    "time_scale_days",
+    "short_threshold",
+    "short_dense_weight",
+    "short_lexical_weight",
+    "window",
+    "dedup_threshold",
+    "retention_days",
+)
+#: Private runtime attributes, made on first use (see StreamClusterer._start).
+_RUNTIME = frozenset({"_store", "_state", "_dim", "_lock", "_embedder_instance", "_listeners"})
+#: Serialises first uses, so two threads never open one stream's store twice.
+_START_LOCK = threading.RLock()
+
+
+def _is_real(value: Any) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+class StreamClusterer(BaseEstimator):  # type: ignore[misc]
     """Cluster articles into events incrementally, one batch at a time, into an event store.
 
     Parameters are those of :class:`storycluster.StoryClusterer` where they share a name, plus:
@@ -270,17 +296,22 @@ class StreamClusterer:
         on_known: str = "skip",
         retention_days: float | None = None,
     ) -> None:
+        # scikit-learn's convention: store the arguments untouched, nothing else. The store
+        # is opened, the parameters checked and the live state loaded or created on first use
+        # (partial_fit or any query; see _start), so clone() and set_params() work as for any
+        # estimator.
+        self.store = store
         self.model = model
-        self.threshold = float(threshold)
-        self.dense_weight = float(dense_weight)
-        self.lexical_weight = float(lexical_weight)
-        self.entity_weight = float(entity_weight)
-        self.time_penalty = float(time_penalty)
-        self.time_scale_days = float(time_scale_days)
-        self.short_threshold = float(short_threshold)
-        self.short_dense_weight = float(short_dense_weight)
-        self.short_lexical_weight = float(short_lexical_weight)
-        self.window = float(window)
+        self.threshold = threshold
+        self.dense_weight = dense_weight
+        self.lexical_weight = lexical_weight
+        self.entity_weight = entity_weight
+        self.time_penalty = time_penalty
+        self.time_scale_days = time_scale_days
+        self.short_threshold = short_threshold
+        self.short_dense_weight = short_dense_weight
+        self.short_lexical_weight = short_lexical_weight
+        self.window = window
         self.clean = clean
         self.lead_chars = lead_chars
         self.max_chars = max_chars
@@ -292,38 +323,60 @@ class StreamClusterer:
         self.n_candidates = n_candidates
         self.postings_cap = postings_cap
         self.terms_per_article = terms_per_article
-        self.dedup_threshold = None if dedup_threshold is None else float(dedup_threshold)
+        self.dedup_threshold = dedup_threshold
         self.on_known = on_known
-        self.retention_days = None if retention_days is None else float(retention_days)
-        self._validate_params()
-        self._lock = threading.RLock()
-        self._embedder_instance: Embedder | None = None
-        self._listeners: list[Callable[[StreamUpdate], None]] = []
-        self._store = open_store(store)
-        try:
-            if self._store.has_stream():
-                self._resume(check=True)
-            else:
-                self._state = LiveState(rng_state=np.random.PCG64(self.seed).state)
-                self._dim: int | None = None
-                self._store.create(self._meta(initial=True))
-        except BaseException:
-            self._store.close()
-            raise
+        self.retention_days = retention_days
+
+    def __getattr__(self, name: str) -> Any:
+        # Only reached when normal lookup fails: the runtime state is made on first use.
+        if name in _RUNTIME:
+            self._start()
+            return object.__getattribute__(self, name)
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def _start(self) -> None:
+        """Check the parameters, open the store and resume or create the stream (once)."""
+        with _START_LOCK:
+            if "_store" in self.__dict__:
+                return
+            self._check_params()
+            store = open_store(self.store)
+            made = {
+                "_lock": threading.RLock(),
+                "_embedder_instance": None,
+                "_listeners": [],
+                "_store": store,
+            }
+            self.__dict__.update(made)
+            try:
+                if store.has_stream():
+                    self._resume(check=True)
+                else:
+                    self._state = LiveState(rng_state=np.random.PCG64(self.seed).state)
+                    self._dim: int | None = None
+                    store.create(self._meta(initial=True))
+            except BaseException:
+                for name in (*made, "_state", "_dim"):
+                    self.__dict__.pop(name, None)
+                store.close()
+                raise
 
     # -- parameters ---------------------------------------------------------------------------
 
-    def get_params(self) -> dict[str, Any]:
-        """Constructor parameters (``model``, ``cache`` and ``on_known`` included)."""
-        params = {name: getattr(self, name) for name in _PARAMS}
-        return {"model": self.model, "cache": self.cache, "on_known": self.on_known, **params}
+    # get_params, set_params, clone and the repr come from BaseEstimator, which reads the
+    # parameters from the signature of __init__.
 
     def _stored_params(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in _PARAMS}
+        """The parameters a store records (and a resumed stream must match), normalised."""
+        params = {name: getattr(self, name) for name in _PARAMS}
+        for name in _FLOAT_PARAMS:
+            if params[name] is not None:
+                params[name] = float(params[name])
+        return params
 
-    def _validate_params(self) -> None:
+    def _check_params(self) -> None:
         check_scoring_params(self.get_params())
-        if not self.window > 0 or not math.isfinite(self.window):
+        if not _is_real(self.window) or not self.window > 0 or not math.isfinite(self.window):
             raise ValueError(f"window must be a finite number of days > 0, got {self.window!r}")
         for name in (
             "lead_chars",
@@ -342,45 +395,44 @@ class StreamClusterer:
             raise ValueError(f"seed must be an int, got {self.seed!r}")
         if not isinstance(self.clean, bool):
             raise ValueError(f"clean must be True or False, got {self.clean!r}")
-        if self.dedup_threshold is not None and not 0 < self.dedup_threshold <= 1:
+        if self.dedup_threshold is not None and (
+            not _is_real(self.dedup_threshold) or not 0 < self.dedup_threshold <= 1
+        ):
             raise ValueError(
                 f"dedup_threshold must be in (0, 1] or None, got {self.dedup_threshold!r}"
             )
         if self.on_known not in _KNOWN_POLICIES:
             raise ValueError(f"on_known must be one of {_KNOWN_POLICIES}, got {self.on_known!r}")
-        if self.retention_days is not None and not self.retention_days >= 0:
+        if self.retention_days is not None and (
+            not _is_real(self.retention_days) or not self.retention_days >= 0
+        ):
             raise ValueError(f"retention_days must be >= 0 or None, got {self.retention_days!r}")
 
     def _params(self) -> Params:
+        stored = self._stored_params()
         weights = SimilarityWeights(
-            dense=self.dense_weight,
-            lexical=self.lexical_weight,
-            entity=self.entity_weight,
-            time_penalty=self.time_penalty,
-            time_scale_days=self.time_scale_days,
+            dense=stored["dense_weight"],
+            lexical=stored["lexical_weight"],
+            entity=stored["entity_weight"],
+            time_penalty=stored["time_penalty"],
+            time_scale_days=stored["time_scale_days"],
         )
         return Params(
             weights=weights,
             short_weights=replace(
-                weights, dense=self.short_dense_weight, lexical=self.short_lexical_weight
+                weights, dense=stored["short_dense_weight"], lexical=stored["short_lexical_weight"]
             ),
-            threshold=self.threshold,
-            short_threshold=self.short_threshold,
-            window=self.window,
+            threshold=stored["threshold"],
+            short_threshold=stored["short_threshold"],
+            window=stored["window"],
             reservoir_size=int(self.reservoir_size),
             max_members=int(self.max_members),
             n_candidates=int(self.n_candidates),
             postings_cap=int(self.postings_cap),
             terms_per_article=int(self.terms_per_article),
             n_keywords=int(self.n_keywords),
-            dedup_threshold=self.dedup_threshold,
-            retention_days=self.retention_days,
-        )
-
-    def __repr__(self) -> str:
-        return (
-            f"StreamClusterer(store={self._store.url!r}, {self._state.n_rows} articles seen, "
-            f"{len(self._state.events)} live events, window={self.window})"
+            dedup_threshold=stored["dedup_threshold"],
+            retention_days=stored["retention_days"],
         )
 
     # -- opening ------------------------------------------------------------------------------
@@ -424,6 +476,7 @@ class StreamClusterer:
                 on_known=on_known,
                 **meta["params"],
             )
+            self._start()
         except BaseException:
             backend.close()
             raise
@@ -442,7 +495,7 @@ class StreamClusterer:
                 "use StreamClusterer.open() to resume it"
             )
         self._dim = meta.get("dim")
-        self._state = _load_state(self._store, meta, self.window)
+        self._state = _load_state(self._store, meta, float(self.window))
 
     @classmethod
     def from_batch(
@@ -680,8 +733,8 @@ class StreamClusterer:
         return self._state.weights_
 
     @property
-    def store(self) -> EventStore:
-        """The event store (its ``url`` says where)."""
+    def event_store(self) -> EventStore:
+        """The open event store (its ``url`` says where); ``store`` is the parameter."""
         return self._store
 
     @property
@@ -826,6 +879,8 @@ class StreamClusterer:
 
     def close(self) -> None:
         """Close the store's connections (the stream is unusable afterwards)."""
+        if "_store" not in self.__dict__:
+            return  # never opened
         with self._lock:
             self._store.close()
 
