@@ -131,3 +131,40 @@ def test_undated_cluster() -> None:
     cluster = Event(id="ev_x", size=1, representative=rep, members=[member])
     page = event_html(cluster)
     assert "no dates" in page and "1 article<" in page and "no sources" in page
+
+
+def test_story_html_lists_its_events_in_order() -> None:
+    import numpy as np
+
+    import storycluster as sc
+    from storycluster.viz import story_html
+
+    rng = np.random.default_rng(0)
+    articles = [
+        sc.Article(
+            id=f"a{i}", title=f"Quake <b>{i % 2}</b> hits Nepal", published_at=f"2015-04-2{i}"
+        )
+        for i in range(6)
+    ]
+    vectors = rng.normal(size=(6, 8))
+    vectors[:3] += 5 * np.eye(8)[0]
+    vectors[3:] += 5 * np.eye(8)[1]
+    model = sc.StoryClusterer(threshold=2.0, story_threshold=-50.0).fit(
+        articles, embeddings=vectors
+    )
+    story = model.stories_[0]
+    page = story_html(story, model.result_)
+    assert "storycluster-story" in page and "<b>0</b>" not in page and "&lt;b&gt;" in page
+    assert f"{story.n_events} event" in page and "★" in page
+    assert (
+        page
+        == story_html(story, model.events_)
+        == story_html(story, {e.id: e for e in model.events_})
+    )
+    plain = story._repr_html_()
+    assert all(event_id in plain for event_id in story.events)
+    with pytest.raises(ValueError, match="not given"):
+        story_html(story, [])
+    with pytest.raises(TypeError):
+        story_html(model.events_[0])  # type: ignore[arg-type]
+    assert "stories" in model.result_._repr_html_()

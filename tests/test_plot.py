@@ -163,3 +163,31 @@ def test_article_map_plain_labels_and_errors(model: sc.StoryClusterer) -> None:
         article_map(model.embeddings_, model.labels_[:-1])
     one = article_map(np.ones((1, 4)), [0])
     assert len(one.axes[0].collections) == 1
+
+
+def test_story_timeline(model: sc.StoryClusterer) -> None:
+    from storycluster.viz import story_timeline
+
+    story = next(s for s in model.stories_ if s.first_published is not None)
+    fig = story_timeline(model.result_, story)
+    assert isinstance(fig, Figure)
+    ax = fig.axes[0]
+    bars = [p for p in ax.patches if isinstance(p, Rectangle)]
+    by_id = {e.id: e for e in model.events_}
+    dated = [e for e in story.events if by_id[e].first_published is not None]
+    assert len(bars) == len(dated)
+    dots = [c for c in ax.collections if isinstance(c, PathCollection)]
+    assert sum(len(c.get_offsets()) for c in dots) == sum(by_id[e].size for e in dated)
+    assert "Story:" in ax.get_title(loc="left")
+    assert story_timeline(model.result_, story.id).axes[0].get_title(loc="left") == (
+        ax.get_title(loc="left")
+    )
+    assert isinstance(story_timeline(model.result_), Figure)  # the largest story
+    with pytest.raises(KeyError):
+        story_timeline(model.result_, "st_missing")
+    with pytest.raises(TypeError):
+        story_timeline(model.events_)  # type: ignore[arg-type]
+    undated = next((s for s in model.stories_ if s.first_published is None), None)
+    if undated is not None:
+        fig = story_timeline(model.result_, undated)
+        assert not fig.axes[0].axison

@@ -1,10 +1,11 @@
-"""Rich HTML views of events for Jupyter: one :class:`Event` or a whole result.
+"""Rich HTML views of events and stories for Jupyter: one :class:`Event`, one :class:`Story`
+with its events, or a whole result.
 
-:func:`event_html` and :func:`result_html` return self-contained HTML fragments: inline
-styles only (no ``<style>`` block, no JavaScript), so they render the same in Jupyter, VS Code,
-GitHub's notebook viewer and a plain browser. Every value that comes from the input (titles,
-sources, keywords, ids, URLs) is passed through :func:`html.escape`; links are made only for
-``http``/``https`` URLs.
+:func:`event_html`, :func:`story_html` and :func:`result_html` return self-contained HTML
+fragments: inline styles only (no ``<style>`` block, no JavaScript), so they render the same in
+Jupyter, VS Code, GitHub's notebook viewer and a plain browser. Every value that comes from the
+input (titles, sources, keywords, ids, URLs) is passed through :func:`html.escape`; links are
+made only for ``http``/``https`` URLs.
 
 >>> from storycluster.models import Article, EventMember, Event
 >>> rep = Article(id="a1", title="Quake <M6.1> hits Sumatra", published_at="2009-09-30")
@@ -18,13 +19,13 @@ from __future__ import annotations
 
 import html
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 
 from .._compat import renamed
-from ..models import ClusteringResult, Event, EventMember
+from ..models import ClusteringResult, Event, EventMember, Story
 
-__all__ = ["event_html", "result_html"]
+__all__ = ["event_html", "result_html", "story_html"]
 
 #: Characters of a title shown before it is cut with an ellipsis.
 _MAX_TITLE = 140
@@ -64,7 +65,7 @@ def _date(value: datetime | None) -> str:
     return "" if value is None else value.date().isoformat()
 
 
-def _span(event: Event) -> str:
+def _span(event: Event | Story) -> str:
     """``2009-09-30``, ``2009-09-30 to 2009-10-02 (2 days)`` (en dash) or ``no dates``."""
     first, last = event.first_published, event.last_published
     if first is None or last is None:
@@ -85,7 +86,7 @@ def _more(items: Sequence[str], limit: int) -> tuple[list[str], int]:
     return list(items[:limit]), max(0, len(items) - limit)
 
 
-def _sources(event: Event) -> str:
+def _sources(event: Event | Story) -> str:
     if not event.sources:
         return f'<span style="{_MUTED}">no sources</span>'
     shown, more = _more(event.sources, _MAX_SOURCES)
@@ -95,7 +96,7 @@ def _sources(event: Event) -> str:
     return text
 
 
-def _keywords(event: Event) -> str:
+def _keywords(event: Event | Story) -> str:
     if not event.keywords:
         return f'<span style="{_MUTED}">none</span>'
     shown, _ = _more(event.keywords, _MAX_KEYWORDS)
@@ -161,6 +162,85 @@ def event_html(event: Event, *, max_members: int = 5) -> str:
     )
 
 
+def _story_events(
+    story: Story, events: ClusteringResult | Mapping[str, Event] | Iterable[Event] | None
+) -> list[Event] | None:
+    """The story's events in its order (earliest first), or None when none are given."""
+    if events is None:
+        return None
+    if isinstance(events, ClusteringResult):
+        by_id = {event.id: event for event in events.events}
+    elif isinstance(events, Mapping):
+        by_id = dict(events)
+    else:
+        by_id = {event.id: event for event in events}
+    missing = [e for e in story.events if e not in by_id]
+    if missing:
+        raise ValueError(f"events of story {story.id!r} not given: {', '.join(missing[:5])}")
+    return [by_id[e] for e in story.events]
+
+
+def story_html(
+    story: Story,
+    events: ClusteringResult | Mapping[str, Event] | Iterable[Event] | None = None,
+    *,
+    max_events: int = 10,
+    max_members: int = 3,
+) -> str:
+    """One story as an HTML card with its events.
+
+    Shows the story's label (its largest event's), how many events and articles it holds, its
+    time span, sources and keywords, then its first ``max_events`` events in time order (the
+    representative event marked ★), each with its size, span and first ``max_members`` article
+    titles. ``events`` (a :class:`ClusteringResult`, the events, or a mapping id -> event) gives
+    the event details; without it the events are listed by id. All input text is escaped.
+    """
+    if not isinstance(story, Story):
+        raise TypeError(f"story_html() takes a Story, got {type(story).__name__}")
+    if max_events < 0 or max_members < 0:
+        raise ValueError("max_events and max_members must be >= 0")
+    found = _story_events(story, events)
+    items = []
+    for index, event_id in enumerate(story.events[:max_events]):
+        star = " ★" if event_id == story.representative_event else ""
+        if found is None:
+            items.append(f'<li style="margin:2px 0">{_esc(event_id)}{star}</li>')
+            continue
+        event = found[index]
+        noun = "article" if event.size == 1 else "articles"
+        titles = "".join(_member(m) for m in event.members[:max_members])
+        hidden = event.size - min(max_members, event.size)
+        if hidden:
+            titles += f'<li style="{_MUTED};list-style:none">… and {hidden} more</li>'
+        items.append(
+            f'<li style="margin:4px 0"><b>{_esc(_short(_title(event), 110))}</b>{star} '
+            f'<span style="{_MUTED}">— {event.size} {noun}, {_esc(_span(event))}</span>'
+            f'<ul style="margin:2px 0 0 0;padding-left:18px;font-size:12px">{titles}</ul></li>'
+        )
+    hidden_events = story.n_events - min(max_events, story.n_events)
+    if hidden_events:
+        items.append(f'<li style="{_MUTED};list-style:none">… and {hidden_events} more events</li>')
+    event_list = (
+        f'<ol style="margin:6px 0 0 0;padding-left:22px">{"".join(items)}</ol>' if items else ""
+    )
+    n_events = "event" if story.n_events == 1 else "events"
+    n_articles = "article" if story.size == 1 else "articles"
+    n_sources = len(story.sources)
+    source_label = "source" if n_sources == 1 else "sources"
+    label = story.label or story.representative.title or story.id
+    return (
+        f'<div class="storycluster-story" style="{_BOX}">'
+        f'<div style="font-size:15px;font-weight:600;margin-bottom:4px">'
+        f'<span style="{_BADGE}">{story.n_events} {n_events} · {story.size} {n_articles}</span>'
+        f"{_esc(_short(label))}</div>"
+        f'<div style="{_MUTED};font-size:12px;margin-bottom:4px">'
+        f"story {_esc(story.id)} · {_esc(_span(story))}</div>"
+        f"<div><b>{n_sources} {source_label}:</b> {_sources(story)}</div>"
+        f"<div><b>Keywords:</b> {_keywords(story)}</div>"
+        f"{event_list}</div>"
+    )
+
+
 def result_html(
     result: ClusteringResult, *, max_events: int = 20, max_clusters: int | None = None
 ) -> str:
@@ -189,6 +269,8 @@ def result_html(
         f"<b>{len(result.article_ids)}</b> articles · <b>{len(events)}</b> events · "
         f"<b>{singletons}</b> singletons · largest <b>{max(sizes, default=0)}</b>"
     )
+    if result.stories:
+        summary += f" · <b>{len(result.stories)}</b> stories"
     order = sorted(range(len(events)), key=lambda i: -events[i].size)[:max_events]
     rows = []
     for index in order:

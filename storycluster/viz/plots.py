@@ -1,4 +1,5 @@
-"""Plots of a clustering: event timeline, event sizes, and a 2-D map of the articles.
+"""Plots of a clustering: event timeline, one story's events over time, event sizes, and a 2-D
+map of the articles.
 
 matplotlib is optional (``pip install "storycluster[plot]"``) and is imported only when a
 function here is called; nothing is drawn at import. Each function draws on ``ax`` when one is
@@ -16,13 +17,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..models import ClusteringResult, Event
+from ..models import ClusteringResult, Event, Story
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-__all__ = ["article_map", "size_distribution", "timeline"]
+__all__ = ["article_map", "size_distribution", "story_timeline", "timeline"]
 
 #: Characters of an event label shown on an axis or in a legend.
 _LABEL_CHARS = 48
@@ -165,6 +166,96 @@ def timeline(
     if notes:
         _note(ax, "; ".join(notes))
     return fig
+
+
+def story_timeline(
+    result: ClusteringResult,
+    story: Story | str | int = 0,
+    *,
+    max_events: int = 30,
+    ax: Axes | None = None,
+) -> Figure:
+    """One story's events over time: one row per event, earliest at the top.
+
+    ``story`` is a :class:`Story` of ``result``, its id, or its index in ``result.stories``
+    (default: the largest story). Each event is a bar from its first to its last publication
+    with a dot per article, labelled with the event's label and size; the story's
+    representative event is drawn darker. Undated events cannot be placed; a note under the
+    axes says how many there are, and the title gives the story's label and span.
+    """
+    plt = _require_matplotlib("story_timeline")
+    import matplotlib.dates as mdates
+
+    if not isinstance(result, ClusteringResult):
+        raise TypeError(f"story_timeline() takes a ClusteringResult, got {type(result).__name__}")
+    if max_events < 1:
+        raise ValueError(f"max_events must be >= 1, got {max_events}")
+    chosen = _story(result, story)
+    by_id = {event.id: event for event in result.events}
+    events = [by_id[e] for e in chosen.events]
+    dated = [e for e in events if e.first_published is not None and e.last_published is not None]
+    shown = dated[:max_events]
+    fig, ax = _new_axes(plt, ax, (10, max(2.5, 0.42 * len(shown) + 1.6)))
+    notes = []
+    if len(dated) > len(shown):
+        notes.append(f"showing the {len(shown)} earliest of {len(dated)} dated events")
+    if len(events) > len(dated):
+        notes.append(f"{len(events) - len(dated)} of {len(events)} events have no dates")
+    title = f"Story: {_text(chosen.label or chosen.id, 56)} ({chosen.n_events} events, "
+    title += f"{chosen.size} articles)"
+    ax.set_title(title, loc="left")
+    if not shown:
+        ax.text(0.5, 0.5, "no events with publication dates", ha="center", va="center")
+        ax.set_axis_off()
+        if notes:
+            _note(ax, "; ".join(notes))
+        return fig
+    starts = np.array([mdates.date2num(e.first_published) for e in shown])
+    ends = np.array([mdates.date2num(e.last_published) for e in shown])
+    total = float(ends.max() - starts.min())
+    min_width = max(total * 0.006, 0.5)
+    widths = np.maximum(ends - starts, min_width)
+    lefts = starts - (widths - (ends - starts)) / 2
+    rows = np.arange(len(shown))
+    colours = ["#0b4f9c" if e.id == chosen.representative_event else "#7fb2e5" for e in shown]
+    ax.barh(rows, widths, left=lefts, height=0.55, color=colours, edgecolor="none")
+    xs: list[float] = []
+    ys: list[float] = []
+    for row, event in zip(rows, shown, strict=True):
+        for member in event.members:
+            if member.published_at is not None:
+                xs.append(mdates.date2num(member.published_at))
+                ys.append(float(row))
+    ax.scatter(xs, ys, s=12, color="#222222", zorder=3, linewidths=0)
+    ax.set_yticks(rows, [f"{_text(_event_name(e))} ({e.size})" for e in shown], fontsize="small")
+    ax.set_ylim(len(shown) - 0.5, -0.5)
+    pad = max(total * 0.03, 1.0)
+    ax.set_xlim(starts.min() - pad, ends.max() + pad)
+    locator = mdates.AutoDateLocator(minticks=3, maxticks=8)
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+    ax.grid(axis="x", color="#e5e5e5", linewidth=0.8)
+    ax.set_axisbelow(True)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    if notes:
+        _note(ax, "; ".join(notes))
+    return fig
+
+
+def _story(result: ClusteringResult, story: Story | str | int) -> Story:
+    if not result.stories:
+        raise ValueError("the result has no stories")
+    if isinstance(story, Story):
+        return story
+    if isinstance(story, str):
+        for candidate in result.stories:
+            if candidate.id == story:
+                return candidate
+        raise KeyError(f"no story with id {story!r} in this result")
+    if isinstance(story, (int, np.integer)) and not isinstance(story, bool):
+        return result.stories[int(story)]
+    raise TypeError(f"story must be a Story, an id or an index, got {type(story).__name__}")
 
 
 def size_distribution(result: ClusteringResult | Iterable[Event], ax: Axes | None = None) -> Figure:
