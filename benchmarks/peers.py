@@ -21,6 +21,13 @@ after a warm-up on 30 items: wall time of the clustering step (everything after 
 exist: for storycluster the whole ``fit(articles, embeddings=E)``), and the peak resident memory
 (Linux VmHWM, reset just before the step) minus the resident memory just before it.
 
+**Two levels.** Every fit returns events and stories (groups of events); each set is scored at
+the level of its gold labels, and the peers are tuned against the same gold: events on gvc,
+ecbplus and allsides2021; stories on googlenews (Google News stories), crisislex_t26 (whole
+crises) and ``ecbplus_topics`` (ecbplus with gold ``topic_id``: each topic holds two look-alike
+events). At story level storycluster's rows are its ``story_labels_`` (default configuration),
+and the tuned row tunes the story threshold (articles and short texts set to one value).
+
 Results are cached per (set, method) in ``benchmarks/results/<set>__<method>.json``; a re-run
 reuses them unless ``--force``. Progress goes to stderr, the table to stdout.
 """
@@ -49,7 +56,11 @@ HERE = Path(__file__).resolve().parent
 DATA = HERE.parents[1] / "shared" / "data"
 RESULTS = HERE / "results"
 RESULTS_VERSION = 1
-SETS = ("gvc", "ecbplus", "allsides2021", "googlenews", "crisislex_t26")
+SETS = ("gvc", "ecbplus", "allsides2021", "googlenews", "crisislex_t26", "ecbplus_topics")
+#: Sets whose gold labels are stories (groups of events); the others are events.
+STORY_SETS = frozenset({"googlenews", "crisislex_t26", "ecbplus_topics"})
+#: Set name -> (data folder, metadata field of the gold label), where not (name, "event_id").
+SET_SOURCES = {"ecbplus_topics": ("ecbplus", "topic_id")}
 # Sets too large for storycluster's batch clusterer (n x n matrix, max_articles=20,000): every
 # method gets the same seeded sample:
 # numpy.random.default_rng(0).choice(total, size, replace=False).
@@ -65,9 +76,19 @@ def log(message: str) -> None:
 # -- data -------------------------------------------------------------------------------------
 
 
+def level(name: str) -> str:
+    """``"stories"`` for a set whose gold labels are stories, else ``"events"``."""
+    return "stories" if name in STORY_SETS else "events"
+
+
+def set_path(data: Path, name: str) -> Path:
+    return data / SET_SOURCES.get(name, (name, ""))[0] / "articles.jsonl"
+
+
 def load_set(data: Path, name: str) -> tuple[list[sc.Article], list[str], str]:
-    """Articles, gold event ids and a note saying whether the set was sampled."""
-    articles = sc.read_jsonl(data / name / "articles.jsonl")
+    """Articles, gold labels (of the set's level) and a note saying whether it was sampled."""
+    folder, field = SET_SOURCES.get(name, (name, "event_id"))
+    articles = sc.read_jsonl(data / folder / "articles.jsonl")
     note = ""
     if name in SAMPLES:
         total, size = SAMPLES[name]
@@ -76,7 +97,9 @@ def load_set(data: Path, name: str) -> tuple[list[sc.Article], list[str], str]:
         idx = np.sort(np.random.default_rng(0).choice(total, size, replace=False))
         articles = [articles[i] for i in idx]
         note = f"seeded {size:,}-of-{total:,} sample"
-    gold = [str(a.metadata["event_id"]) for a in articles]
+    gold = [str(a.metadata[field]) for a in articles]
+    if field != "event_id":
+        note = ", ".join(filter(None, [note, f"gold {field}"]))
     return articles, gold, note
 
 
@@ -108,6 +131,7 @@ class Context:
     articles: list[sc.Article]
     embeddings: np.ndarray
     docs: list[str]
+    level: str = "events"
 
 
 # -- helpers ----------------------------------------------------------------------------------
@@ -225,10 +249,17 @@ def community_labels(vectors: np.ndarray, threshold: float) -> np.ndarray:
 
 
 def _run_storycluster(ctx: Context, knob: Any) -> np.ndarray:
-    # knob: None for the defaults, else the threshold for articles and short texts alike.
-    options = {} if knob is None else {"threshold": knob, "short_threshold": knob}
+    # knob: None for the defaults, else the threshold (the story threshold at story level) for
+    # articles and short texts alike. The labels are of the set's level.
+    names = (
+        ("story_threshold", "short_story_threshold")
+        if ctx.level == "stories"
+        else ("threshold", "short_threshold")
+    )
+    options = {} if knob is None else dict.fromkeys(names, knob)
     model = sc.StoryClusterer(show_progress_bar=False, **options)
-    return model.fit(ctx.articles, embeddings=ctx.embeddings).labels_
+    fitted = model.fit(ctx.articles, embeddings=ctx.embeddings)
+    return fitted.story_labels_ if ctx.level == "stories" else fitted.labels_
 
 
 def _sweep_storycluster(ctx: Context, grid: list[Any]) -> Iterator[tuple[Any, np.ndarray]]:
@@ -297,6 +328,7 @@ class Method:
     run: Callable[[Context, Any], np.ndarray]
     sweep: Callable[[Context, list[Any]], Iterator[tuple[Any, np.ndarray]]]
     needs: str = ""
+    levels: tuple[str, ...] = ("events", "stories")
 
 
 def _steps(low: float, high: float, step: float) -> tuple[float, ...]:
@@ -310,7 +342,10 @@ METHODS = {
                _run_storycluster, _sweep_storycluster),
         Method("storycluster_tuned", "storycluster, threshold tuned like the peers", "threshold",
                tuple(sorted({*_steps(0.5, 7.0, 0.5), 4.75})), (1.5, 3.0, 4.75),
-               _run_storycluster, _sweep_storycluster),
+               _run_storycluster, _sweep_storycluster, levels=("events",)),
+        Method("storycluster_story_tuned", "storycluster, story threshold tuned like the peers",
+               "story_threshold", _steps(0.0, 3.0, 0.25), (0.5, 1.0, 1.5, 2.0),
+               _run_storycluster, _sweep_storycluster, levels=("stories",)),
         Method("agglo_minilm", "agglomerative avg-link, MiniLM cosine", "distance_threshold",
                _steps(0.10, 0.90, 0.025), _steps(0.20, 0.80, 0.1), _run_agglo, _sweep_agglo),
         Method("hdbscan_minilm", "HDBSCAN (sklearn), MiniLM", "min_cluster_size",
@@ -356,9 +391,9 @@ def child_main(spec_json: str) -> int:
     method = METHODS[spec["method"]]
     articles, _, _ = load_set(Path(spec["data"]), spec["set"])
     vectors = np.load(spec["embeddings"])
-    ctx = Context(articles, vectors, documents(articles))
+    ctx = Context(articles, vectors, documents(articles), level(spec["set"]))
     warm = Context(
-        articles[:WARMUP_ITEMS], vectors[:WARMUP_ITEMS], ctx.docs[:WARMUP_ITEMS]
+        articles[:WARMUP_ITEMS], vectors[:WARMUP_ITEMS], ctx.docs[:WARMUP_ITEMS], ctx.level
     )  # imports, JIT compilation, model loading happen here, outside the measurement
     try:
         knob = spec["knob"]
@@ -511,7 +546,7 @@ def table(rows: list[dict[str, Any]], notes: dict[str, str]) -> str:
     for set_name, group in by_set.items():
         best = max((r["bcubed_f1"] for r in group if not r.get("error")), default=None)
         extra = f"; {notes[set_name]}" if notes.get(set_name) else ""
-        label = f"{set_name} (n={group[0]['n']:,}{extra})"
+        label = f"{set_name}, {level(set_name)} (n={group[0]['n']:,}{extra})"
         for row in group:
             if row.get("error"):
                 dashes = " — |" * 6
@@ -565,17 +600,22 @@ def main(argv: list[str] | None = None) -> int:
     rows: list[dict[str, Any]] = []
     notes: dict[str, str] = {}
     for set_name in args.sets.split(","):
-        if not (data / set_name / "articles.jsonl").is_file():
-            log(f"skipping {set_name}: {data / set_name / 'articles.jsonl'} not found")
+        if not set_path(data, set_name).is_file():
+            log(f"skipping {set_name}: {set_path(data, set_name)} not found")
             continue
         articles, gold, note = load_set(data, set_name)
         notes[set_name] = note
         ctx: Context | None = None
         for method in methods:
+            if level(set_name) not in method.levels:
+                continue
             grid = list(method.quick_grid if args.quick else method.grid)
             config = {
                 "version": RESULTS_VERSION, "n": len(articles), "grid": grid, "note": note,
             }  # fmt: skip
+            if method.key.startswith("storycluster"):
+                # storycluster's labels depend on the level; the peers' do not.
+                config["level"] = level(set_name)
             cache = results / f"{set_name}__{method.key}.json"
             if cache.is_file() and not args.force:
                 stored = json.loads(cache.read_text())
@@ -599,7 +639,7 @@ def main(argv: list[str] | None = None) -> int:
                     f"in {time.perf_counter() - started:.1f}s "
                     f"(cache hits {hits}, misses {misses})"
                 )
-                ctx = Context(articles, vectors, documents(articles))
+                ctx = Context(articles, vectors, documents(articles), level(set_name))
             log(f"{set_name} / {method.key}: tuning over {len(grid)} value(s)")
             try:
                 row = evaluate_method(set_name, data, method, ctx, gold, grid, args.budget,

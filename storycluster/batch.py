@@ -35,6 +35,7 @@ from ._grouping.stories import (
     dense_story_labels,
     retime_scores,
     sparse_story_labels,
+    story_threshold_for,
     story_weights,
 )
 from ._scoring.events import FittedCorpus, event_scores, new_background
@@ -369,11 +370,11 @@ class StoryClusterer(ClusterMixin, BaseEstimator):  # type: ignore[misc]
             time_scale_days=float(self.story_time_scale_days),
             days=corpus.days,
         )
-        share = length_share(corpus.words)
-        short_story = float(self.short_story_threshold)
-        story_threshold = short_story + share * (float(self.story_threshold) - short_story)
-        if math.isnan(story_threshold):  # inf - inf: both thresholds infinite
-            story_threshold = math.inf
+        story_threshold = story_threshold_for(
+            length_share(corpus.words),
+            float(self.story_threshold),
+            float(self.short_story_threshold),
+        )
 
         def block_scores(members: np.ndarray) -> np.ndarray:
             return pair_scores(features, background, members, members, weights)

@@ -750,3 +750,78 @@ def test_replay_matches_batch(name, embedder) -> None:
     stream_f1 = evaluate([s.event_of(a.id) for a in articles], gold).bcubed_f1
     batch_f1 = evaluate(batch_model.labels_, gold).bcubed_f1
     assert stream_f1 >= batch_f1 - 0.01, (stream_f1, batch_f1)
+
+
+# -- stories ------------------------------------------------------------------------------------
+
+
+def _check_story_partition(s: StreamClusterer, ids: list[str]) -> dict[str, str]:
+    """Every article's event lies in one story, and each story lists exactly its events."""
+    story_of_event = {}
+    for article_id in ids:
+        event_id = s.event_of(article_id)
+        story_of_event[event_id] = s.story_of(event_id)
+    by_story: dict[str, set[str]] = {}
+    for event_id, story_id in story_of_event.items():
+        by_story.setdefault(story_id, set()).add(event_id)
+    for story_id, events in by_story.items():
+        assert set(s.story_events(story_id)) == events
+        assert story_id.startswith("st_")
+    return story_of_event
+
+
+def test_stream_links_events_into_stable_stories() -> None:
+    from storycluster._grouping import ids
+
+    s = stream()
+    first = s.partial_fit([article(0, "quake"), article(1, "quake")])
+    quake = s.event_of("quake-0")
+    story = s.story_of(quake)
+    # A story is named after its founding event (the batch's name for it too).
+    assert story == ids.story_id("quake-0") == ids.story_id_for_event(quake)
+    assert {a.story_id for a in first.assignments if a.event_id == quake} == {story}
+    batches = _batches()
+    seen = ["quake-0", "quake-1"]
+    for batch in batches:
+        update = s.partial_fit(batch)
+        seen.extend(a.id for a in batch)
+        assert all(a.story_id is not None for a in update.assignments)
+        assert all(isinstance(m.survivor, str) for m in update.story_merges)
+        assert s.story_of(quake) == story or story in {m.absorbed for m in update.story_merges}
+    linked = _check_story_partition(s, seen)
+    assert len(set(linked.values())) <= len(linked)
+
+
+def test_event_merge_joins_their_stories(monkeypatch) -> None:
+    s = stream()
+    s.partial_fit([article(0, "quake"), article(0, "storm")])
+    quake, storm = s.event_of("quake-0"), s.event_of("storm-0")
+    # An event merge of two events of two stories: the stories become one (the survivor's),
+    # reported as a story merge; the other events of the absorbed story move with it.
+    from storycluster.stream import _stories
+
+    links = _stories.link_stories(
+        s._state,
+        [quake],
+        [(storm, quake, 9.0)],
+        {quake: "st_a", storm: "st_b", "ev_other": "st_b"},
+        s._state.weights_,
+        1.0,
+        dim=64,
+    )
+    assert links.merges == [("st_b", "st_a", 9.0)]
+    assert links.assigned == {quake: "st_a", "ev_other": "st_a"}
+
+
+def test_stories_survive_a_reopen(tmp_path) -> None:
+    path = tmp_path / "events.db"
+    s = stream(store=str(path))
+    batch = _batches()[0]
+    s.partial_fit(batch)
+    before = {a.id: s.story_of(s.event_of(a.id)) for a in batch}
+    s.close()
+    again = StreamClusterer.open(str(path), model=FakeEmbedder())
+    assert {a.id: again.story_of(again.event_of(a.id)) for a in batch} == before
+    with pytest.raises(KeyError):
+        again.story_of("ev_unknown")
+    again.close()

@@ -23,7 +23,7 @@ import hashlib
 from collections.abc import Sequence
 from datetime import datetime
 
-__all__ = ["STORY_PREFIX", "event_id", "founder", "story_id"]
+__all__ = ["STORY_PREFIX", "event_id", "founder", "story_id", "story_id_for_event"]
 
 #: Prefix of every event id.
 PREFIX = "ev_"
@@ -52,6 +52,18 @@ def story_id(founder_id: str) -> str:
     """
     digest = hashlib.blake2b(founder_id.encode("utf-8"), digest_size=8).hexdigest()
     return f"{STORY_PREFIX}{digest}"
+
+
+def story_id_for_event(event: str) -> str:
+    """The id of the story founded by the event ``event``: the story of its founder article,
+    ``story_id(founder) == story_id_for_event(event_id(founder))``.
+
+    >>> story_id_for_event(event_id("a1")) == story_id("a1")
+    True
+    """
+    if not event.startswith(PREFIX):
+        raise ValueError(f"not an event id: {event!r}")
+    return f"{STORY_PREFIX}{event[len(PREFIX) :]}"
 
 
 def founder(ids: Sequence[str], published: Sequence[datetime | None]) -> int:

@@ -16,6 +16,7 @@ partition into :class:`storycluster.models.Story` objects.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
@@ -38,6 +39,7 @@ __all__ = [
     "dense_story_labels",
     "retime_scores",
     "sparse_story_labels",
+    "story_threshold_for",
     "story_weights",
 ]
 
@@ -74,6 +76,14 @@ def story_weights(
         time_cap_days=None,
         corpus_offset=0.0,
     )
+
+
+def story_threshold_for(share: float, threshold: float, short_threshold: float) -> float:
+    """The story threshold of a corpus at ``share`` between short texts (0) and articles (1)
+    (:func:`storycluster._scoring.similarity.length_share`): linear in between, as the event
+    threshold; infinite when both are."""
+    blended = short_threshold + share * (threshold - short_threshold)
+    return math.inf if math.isnan(blended) else float(blended)
 
 
 def retime_scores(

@@ -66,6 +66,7 @@ from ._state import (
     plan_batch,
 )
 from ._store import Commit, EventStore, StoreError, open_store
+from ._stories import StoryLinks, link_stories, story_scoring
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -92,6 +93,8 @@ class Assignment:
     score: float | None
     """Mean pair score with the other members of its event that were scored in the batch;
     ``None`` when it is alone."""
+    story_id: str | None = None
+    """The story of its event after the batch (see :meth:`StreamClusterer.story_of`)."""
 
 
 @dataclass(frozen=True)
@@ -117,6 +120,8 @@ class StreamUpdate:
     """Events opened or changed by the batch (after merges)."""
     batch: int = 0
     """The batch number in the store (1 for the first)."""
+    story_merges: tuple[Merge, ...] = ()
+    """Stories joined by the batch: story ``absorbed`` now lives on in story ``survivor``."""
 
     @property
     def new_events(self) -> list[str]:
@@ -355,6 +360,7 @@ class StreamClusterer(BaseEstimator):  # type: ignore[misc]
                     self._state = LiveState(rng_state=np.random.PCG64(self.seed).state)
                     self._dim: int | None = None
                     store.create(self._meta(initial=True))
+                store.ensure_story_tables()
             except BaseException:
                 for name in (*made, "_state", "_dim"):
                     self.__dict__.pop(name, None)
@@ -667,6 +673,7 @@ class StreamClusterer(BaseEstimator):  # type: ignore[misc]
             self._store.commit(commit)
             apply()
             self._dim = dim
+            links = self._link_stories(outcome.events, outcome.changed, outcome.merges)
             update = StreamUpdate(
                 assignments=tuple(
                     Assignment(
@@ -674,6 +681,7 @@ class StreamClusterer(BaseEstimator):  # type: ignore[misc]
                         event_id=outcome.events[j],
                         created=outcome.created[j],
                         score=outcome.scores[j],
+                        story_id=links.assigned.get(outcome.events[j]),
                     )
                     for j, a in enumerate(incoming.articles)
                 ),
@@ -682,6 +690,7 @@ class StreamClusterer(BaseEstimator):  # type: ignore[misc]
                 updated=tuple(updated),
                 changed_events=tuple(outcome.changed),
                 batch=self._state.batch,
+                story_merges=tuple(Merge(a, s, sc) for a, s, sc in links.merges),
             )
         logger.info(
             "batch %d: %d articles, %d new events, %d joined, %d merged, %d skipped, "
@@ -698,6 +707,67 @@ class StreamClusterer(BaseEstimator):  # type: ignore[misc]
         for callback in self._listeners:
             callback(update)
         return update
+
+    # -- stories ------------------------------------------------------------------------------
+
+    def _link_stories(
+        self,
+        events: Sequence[str],
+        changed: Sequence[str],
+        merges: Sequence[tuple[str, str, float]],
+    ) -> StoryLinks:
+        """Place the batch's events in stories (see :mod:`storycluster.stream._stories`) and
+        write them, after the batch's own transaction."""
+        from .._grouping.stories import (
+            DEFAULT_SHORT_STORY_THRESHOLD,
+            DEFAULT_STORY_THRESHOLD,
+            DEFAULT_STORY_TIME_PENALTY,
+            DEFAULT_STORY_TIME_SCALE_DAYS,
+        )
+
+        weights, threshold = story_scoring(
+            self._state,
+            self._params(),
+            story_threshold=DEFAULT_STORY_THRESHOLD,
+            short_story_threshold=DEFAULT_SHORT_STORY_THRESHOLD,
+            time_penalty=DEFAULT_STORY_TIME_PENALTY,
+            time_scale_days=DEFAULT_STORY_TIME_SCALE_DAYS,
+        )
+        touched = sorted({*events, *changed})
+        known = self._store.stories_of(
+            sorted({*self._state.events, *touched, *(a for a, _, _ in merges)})
+        )
+        links = link_stories(
+            self._state,
+            touched,
+            list(merges),
+            known,
+            weights,
+            threshold,
+            dim=int(self._dim or 0),
+        )
+        batch = self._state.batch
+        self._store.commit(
+            Commit(
+                stories=sorted(links.assigned.items()),
+                story_merges=[(a, s, score, batch) for a, s, score in links.merges],
+            )
+        )
+        return links
+
+    def story_of(self, event_id: str) -> str:
+        """The story of an event (merges of events and of stories applied); ``KeyError`` for an
+        unknown event. A story is named after its founding event (``st_`` + the event's hash),
+        as a batch run names it, and keeps its id as events join it."""
+        resolved = self._resolve(event_id)
+        found = self._store.stories_of([resolved]).get(resolved)
+        if found is None:
+            raise KeyError(f"event {event_id!r} has no story")
+        return self._store.resolve_story(found)
+
+    def story_events(self, story_id: str) -> list[str]:
+        """Ids of the events of a story (current ids, merges applied), oldest first."""
+        return self._store.story_events(self._store.resolve_story(story_id))
 
     # -- forgetting ---------------------------------------------------------------------------
 

@@ -114,6 +114,8 @@ class Commit:
     deleted_articles: list[str] = field(default_factory=list)
     cleared_duplicates: list[str] = field(default_factory=list)
     merges: list[tuple[str, str, float, int]] = field(default_factory=list)
+    stories: list[tuple[str, str]] = field(default_factory=list)  # (event_id, story_id)
+    story_merges: list[tuple[str, str, float, int]] = field(default_factory=list)
     event_terms: list[tuple[int, str, int]] = field(default_factory=list)
     replaced_terms: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
     df: list[tuple[int, int, int]] = field(default_factory=list)  # (kind, term, increment)
@@ -241,7 +243,52 @@ class EventStore:
             f"""CREATE TABLE sc_term_df (kind {i} NOT NULL, term {i} NOT NULL, df {i} NOT NULL,
                 PRIMARY KEY (kind, term))""",
             f"CREATE TABLE sc_term_names (term {i} PRIMARY KEY, name TEXT NOT NULL)",
+            *self._story_schema(),
         ]
+
+    def _story_schema(self) -> list[str]:
+        """The story tables: each event's story, and the story merges (absorbed, survivor)."""
+        i, r = self.int_type, self.real_type
+        return [
+            "CREATE TABLE IF NOT EXISTS stories (event_id TEXT PRIMARY KEY, "
+            "story_id TEXT NOT NULL)",
+            "CREATE INDEX IF NOT EXISTS stories_story ON stories (story_id)",
+            f"""CREATE TABLE IF NOT EXISTS story_merges (absorbed TEXT PRIMARY KEY,
+                survivor TEXT NOT NULL, score {r}, batch {i} NOT NULL)""",
+        ]
+
+    def ensure_story_tables(self) -> None:
+        """Add the story tables to a store written before they existed (idempotent)."""
+        if "stories" in self._tables():
+            return
+        with self._transaction() as cur:
+            for statement in self._story_schema():
+                cur.execute(statement)
+
+    def stories_of(self, event_ids: Sequence[str]) -> dict[str, str]:
+        """The story of each of ``event_ids`` that has one."""
+        out: dict[str, str] = {}
+        for chunk in _chunks(list(event_ids), 500):
+            marks = ", ".join("?" * len(chunk))
+            rows = self._query(
+                f"SELECT event_id, story_id FROM stories WHERE event_id IN ({marks})", chunk
+            )
+            out.update({str(e): str(s) for e, s in rows})
+        return out
+
+    def story_events(self, story_id: str) -> list[str]:
+        """Ids of the events of a story (absorbed events excluded), oldest first."""
+        rows = self._query(
+            "SELECT s.event_id FROM stories s JOIN events e ON e.id = s.event_id "
+            "WHERE s.story_id = ? AND e.absorbed_into IS NULL ORDER BY e.seq",
+            (story_id,),
+        )
+        return [str(r[0]) for r in rows]
+
+    def resolve_story(self, story_id: str) -> str:
+        """The story a (possibly absorbed) story id lives on in."""
+        rows = self._query("SELECT survivor FROM story_merges WHERE absorbed = ?", (story_id,))
+        return str(rows[0][0]) if rows else story_id
 
     def has_stream(self) -> bool:
         return bool(self._tables()) and "sc_meta" in self._tables()
@@ -449,6 +496,29 @@ class EventStore:
                         "INSERT INTO merges (absorbed, survivor, score, batch) VALUES (?, ?, ?, ?)"
                     ),
                     (absorbed, survivor, score, batch),
+                )
+            for absorbed, survivor, score, batch in change.story_merges:
+                cur.execute(
+                    sql("UPDATE stories SET story_id = ? WHERE story_id = ?"), (survivor, absorbed)
+                )
+                cur.execute(
+                    sql("UPDATE story_merges SET survivor = ? WHERE survivor = ?"),
+                    (survivor, absorbed),
+                )
+                cur.execute(
+                    sql(
+                        "INSERT INTO story_merges (absorbed, survivor, score, batch) "
+                        "VALUES (?, ?, ?, ?)"
+                    ),
+                    (absorbed, survivor, score, batch),
+                )
+            if change.stories:
+                cur.executemany(
+                    sql(
+                        "INSERT INTO stories (event_id, story_id) VALUES (?, ?) ON CONFLICT "
+                        "(event_id) DO UPDATE SET story_id = excluded.story_id"
+                    ),
+                    change.stories,
                 )
             for event_id, entries in change.replaced_terms.items():
                 cur.execute(sql("DELETE FROM sc_event_terms WHERE event_id = ?"), (event_id,))

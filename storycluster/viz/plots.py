@@ -201,8 +201,8 @@ def story_timeline(
         notes.append(f"showing the {len(shown)} earliest of {len(dated)} dated events")
     if len(events) > len(dated):
         notes.append(f"{len(events) - len(dated)} of {len(events)} events have no dates")
-    title = f"Story: {_text(chosen.label or chosen.id, 56)} ({chosen.n_events} events, "
-    title += f"{chosen.size} articles)"
+    title = f"Story: {_text(chosen.label or chosen.id, 70)}\n"
+    title += f"{chosen.n_events} events, {chosen.size} articles, {_story_span(chosen)}"
     ax.set_title(title, loc="left")
     if not shown:
         ax.text(0.5, 0.5, "no events with publication dates", ha="center", va="center")
@@ -241,6 +241,13 @@ def story_timeline(
     if notes:
         _note(ax, "; ".join(notes))
     return fig
+
+
+def _story_span(story: Story) -> str:
+    if story.first_published is None or story.last_published is None:
+        return "no dates"
+    first, last = story.first_published.date(), story.last_published.date()
+    return str(first) if first == last else f"{first} to {last}"
 
 
 def _story(result: ClusteringResult, story: Story | str | int) -> Story:

@@ -1,0 +1,166 @@
+"""Stories in the stream: each event joins a story as it arrives.
+
+The batch level groups events by average linkage over their articles, each event kept whole
+(:mod:`storycluster._grouping.stories`); the stream does it incrementally with the same story
+score (the event evidence with the story time term) and bar. After a batch's events are placed:
+
+* an event merge joins the two events' stories (the survivor's story survives and the other is
+  reported as a story merge, as event merges are);
+* every event of the batch without a story is scored against the live events nearest to it (by
+  dense centroid), the scores are averaged per story over all article pairs (the mean story score
+  of the event and the story's live members), and the event joins the best story when that mean
+  reaches the story threshold, else it founds a story of its own, named after its founding event
+  (:func:`storycluster._grouping.ids.story_id_for_event`: the same name a batch run gives it).
+
+A story id never changes once given; stories only grow or are absorbed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+
+import numpy as np
+
+from .._grouping.ids import story_id_for_event
+from .._grouping.stories import story_threshold_for
+from .._scoring.similarity import SimilarityWeights
+from ._rows import LEXICAL_MIN_DF, idf
+from ._state import LiveState, Params, bundle, scores
+
+__all__ = ["StoryLinks", "link_stories"]
+
+#: Live events scored against a new event (nearest by dense centroid).
+N_STORY_CANDIDATES = 30
+
+
+class StoryLinks:
+    """What one batch did to stories: ``assigned`` event -> story for every event of the batch,
+    ``merges`` (absorbed story, surviving story, score) and the story of each changed event."""
+
+    def __init__(self) -> None:
+        self.assigned: dict[str, str] = {}
+        self.merges: list[tuple[str, str, float]] = []
+
+
+def story_scoring(
+    state: LiveState,
+    params: Params,
+    *,
+    story_threshold: float,
+    short_story_threshold: float,
+    time_penalty: float,
+    time_scale_days: float,
+) -> tuple[SimilarityWeights, float]:
+    """The story weights and threshold for the stream's current corpus: the event weights of the
+    last batch (length and time gap adjusted) with the story time term, and the story threshold
+    blended as the event threshold was."""
+    weights = state.weights_ or params.weights
+    event_threshold = params.threshold if state.threshold_ is None else state.threshold_
+    span = params.threshold - params.short_threshold
+    share = 1.0
+    if span != 0:
+        share = float(np.clip((event_threshold - params.short_threshold) / span, 0.0, 1.0))
+    scale = time_scale_days
+    if weights.time_scale_days < params.weights.time_scale_days:  # capped by the median gap
+        scale = min(scale, weights.time_scale_days)
+    story_weights = replace(weights, time_penalty=time_penalty, time_scale_days=scale)
+    return story_weights, story_threshold_for(share, story_threshold, short_story_threshold)
+
+
+def link_stories(
+    state: LiveState,
+    events: list[str],
+    merges: list[tuple[str, str, float]],
+    known: Mapping[str, str],
+    weights: SimilarityWeights,
+    threshold: float,
+    *,
+    dim: int,
+) -> StoryLinks:
+    """Stories for the batch's ``events`` (after its event ``merges``), given ``known``: the
+    story of every live event that has one. Reads ``state`` (after the batch is applied)."""
+    out = StoryLinks()
+    story = dict(known)
+    for absorbed, survivor, score in merges:
+        lost, kept = story.get(absorbed), story.get(survivor)
+        if lost is not None and kept is None:
+            story[survivor] = lost
+        elif lost is not None and kept is not None and lost != kept:
+            for event_id, current in list(story.items()):
+                if current == lost:
+                    story[event_id] = kept
+                    out.assigned[event_id] = kept
+            out.merges.append((lost, kept, float(score)))
+        story.pop(absorbed, None)
+        out.assigned.pop(absorbed, None)
+    # Oldest first (earliest dated member, then opening order), as a batch run would found them.
+    todo = sorted(
+        {e for e in events if e not in story and e in state.events},
+        key=lambda e: (np.isnan(state.events[e].first), state.events[e].first, state.events[e].seq),
+    )
+    if todo:
+        idf_lex = idf(state.df[0], max(state.n_rows, 1), min_df=LEXICAL_MIN_DF)
+        idf_ent = idf(state.df[1], max(state.n_rows, 1))
+        for event_id in todo:
+            story[event_id] = _place(
+                state, event_id, story, weights, threshold, idf_lex, idf_ent, dim
+            )
+    for event_id in events:
+        # An event already closed again (nothing to score it with) founds its own story.
+        out.assigned[event_id] = story.setdefault(event_id, story_id_for_event(event_id))
+    return out
+
+
+def _place(
+    state: LiveState,
+    event_id: str,
+    story: dict[str, str],
+    weights: SimilarityWeights,
+    threshold: float,
+    idf_lex: np.ndarray,
+    idf_ent: np.ndarray,
+    dim: int,
+) -> str:
+    """The story an event joins (the best story whose mean pair score reaches ``threshold``),
+    or its own new story."""
+    own = [state.rows[r] for r in state.events[event_id].rows if r in state.rows]
+    others = [
+        e
+        for e, ev in state.events.items()
+        if e != event_id and e in story and any(r in state.rows for r in ev.rows)
+    ]
+    if not own or not others:
+        return story_id_for_event(event_id)
+    centroid = np.mean([r.dense for r in own], axis=0)
+    centres = np.array(
+        [np.mean([state.rows[r].dense for r in state.events[e].rows if r in state.rows], axis=0)
+         for e in others]
+    )  # fmt: skip
+    nearest = np.argsort(-(centres @ centroid), kind="stable")[:N_STORY_CANDIDATES]
+    candidates = [others[i] for i in nearest.tolist()]
+    rows = []
+    owner = []
+    for position, e in enumerate(candidates):
+        member_rows = [state.rows[r] for r in state.events[e].rows if r in state.rows]
+        rows.extend(member_rows)
+        owner.extend([position] * len(member_rows))
+    block = scores(
+        bundle(own, idf_lex, idf_ent, dim), bundle(rows, idf_lex, idf_ent, dim), weights
+    ).astype(np.float64)
+    per_event = np.bincount(owner, weights=block.sum(axis=0), minlength=len(candidates))
+    pairs = np.bincount(owner, minlength=len(candidates)) * len(own)
+    totals: dict[str, list[float]] = {}
+    for position, e in enumerate(candidates):
+        entry = totals.setdefault(story[e], [0.0, 0.0])
+        entry[0] += float(per_event[position])
+        entry[1] += float(pairs[position])
+    best_story, best_mean = None, -np.inf
+    for name in sorted(totals):
+        total, count = totals[name]
+        mean = total / max(count, 1.0)
+        if mean > best_mean:
+            best_story, best_mean = name, mean
+    if best_story is not None and best_mean >= threshold:
+        return best_story
+    return story_id_for_event(event_id)
