@@ -737,6 +737,8 @@ class StreamClusterer(BaseEstimator):  # type: ignore[misc]
         known = self._store.stories_of(
             sorted({*self._state.events, *touched, *(a for a, _, _ in merges)})
         )
+        # A live event left without a story (a crash between the two commits) is placed now.
+        touched = sorted({*touched, *(e for e in self._state.events if e not in known)})
         links = link_stories(
             self._state,
             touched,
