@@ -10,7 +10,7 @@ import time
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .models import Article, Event, Story
 
@@ -93,7 +93,7 @@ def _add_clusterer_options(parser: argparse.ArgumentParser) -> None:
 def _clusterer(args: argparse.Namespace) -> StoryClusterer:
     from .batch import StoryClusterer
 
-    options: dict[str, object] = {"clean": not args.no_clean}
+    options: dict[str, Any] = {"clean": not args.no_clean}
     embedder = getattr(args, "embedder", None)
     if embedder is not None:
         options["model"] = embedder

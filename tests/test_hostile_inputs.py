@@ -619,6 +619,20 @@ def test_embeddings(case: tuple[str, Any, Expect]) -> None:
         _run(expect, lambda: check_embeddings(value, 2))
 
 
+@pytest.mark.parametrize("case", EMBEDDING_CASES, ids=lambda c: c[0])
+def test_embeddings_through_the_engine_frame(case: tuple[str, Any, Expect]) -> None:
+    from storycluster.distributed import frame_from_articles
+
+    _, value, expect = case
+    articles = [Article(id="a", title="x"), Article(id="b", title="y")]
+
+    def frame_vectors() -> np.ndarray:
+        return np.stack(frame_from_articles(articles, value)["embedding"].tolist())
+
+    with np.errstate(over="ignore"):
+        _run(expect, frame_vectors)
+
+
 def test_huge_embeddings_cluster_as_normal_ones() -> None:
     records, gold = event_articles()
     vectors = event_embeddings(gold).astype(np.float64)

@@ -42,6 +42,7 @@ from .._compat import renamed
 from .._features.embedding import DEFAULT_MODEL
 from .._grouping.ids import event_id as founder_event_id
 from .._grouping.ids import story_id as founder_story_id
+from ..models import normalize_id
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..models import Event
@@ -812,10 +813,19 @@ def _check_input_frame(df: pd.DataFrame) -> None:
 
 
 def _embedding_matrix(column: Iterable[Any]) -> np.ndarray:
-    rows = [np.asarray(v, dtype=np.float32) for v in column]
+    """The vectors of an ``embedding`` column as one matrix, validated at the input edge
+    (:func:`storycluster._features.vectors.check_embeddings`: ragged, complex, NaN and zero
+    rows are refused with a message saying which); a float32 column stays float32."""
+    from .._features.vectors import check_embeddings
+
+    rows = [np.asarray(v) for v in column]
     if not rows:
         return np.zeros((0, 0), dtype=np.float32)
-    return np.stack(rows)
+    if len({row.shape for row in rows}) > 1:
+        check_embeddings([row.tolist() for row in rows], len(rows), source="the embedding column")
+    matrix = np.stack(rows)
+    check_embeddings(matrix, len(rows), source="the embedding column")
+    return matrix if matrix.dtype == np.float32 else matrix.astype(np.float64)
 
 
 def _clean(value: Any) -> Any:
@@ -837,7 +847,7 @@ def _records(pdf: pd.DataFrame) -> list[dict[str, Any]]:
     out = []
     for row in pdf[fields].itertuples(index=False, name=None):
         record = {f: _clean(v) for f, v in zip(fields, row, strict=True)}
-        record["id"] = str(record["id"])
+        record["id"] = normalize_id(record["id"])
         if record.get("language") == UNKNOWN_LANGUAGE:
             record["language"] = None
         out.append(record)
@@ -860,12 +870,13 @@ def frame_from_articles(articles: Any, embeddings: np.ndarray) -> pd.DataFrame:
     ``published_at`` is kept as an ISO 8601 string with its offset, so no engine converts it
     to its session time zone.
     """
+    from .._features.vectors import check_embeddings
     from ..io import as_articles
 
     items = as_articles(articles)
-    matrix = np.asarray(embeddings, dtype=np.float32)
-    if matrix.ndim != 2 or matrix.shape[0] != len(items):
-        raise ValueError(f"embeddings must have shape ({len(items)}, dim), got {matrix.shape}")
+    # Validated at the edge as fit validates them (shape, ragged, complex, NaN, zero rows);
+    # stored as unit float32 rows, so entries beyond float32's range survive the cast.
+    matrix = check_embeddings(embeddings, len(items))
     return pd.DataFrame(
         {
             "id": [a.id for a in items],
