@@ -64,9 +64,28 @@ def test_version_and_default_model():
 
 
 def test_import_does_not_load_heavy_modules():
-    # pandas is not checked: scikit-learn imports it on its own when it is installed.
+    # import storycluster loads no third-party package (names load on first use); the model
+    # libraries load only when a model embeds, plotting only when a plot is drawn.
+    heavy = (
+        "torch",
+        "sentence_transformers",
+        "transformers",
+        "sklearn",
+        "scipy",
+        "pandas",
+        "pydantic",
+        "datasketch",
+        "py3langid",
+        "matplotlib",
+        "plotly",
+    )
+    code = f"import storycluster, sys; print(sorted(m for m in {heavy!r} if m in sys.modules))"
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert out.stdout.strip() == "[]"
     code = (
-        "import storycluster, storycluster.viz, sys; "
+        "import storycluster as sc, sys; sc.StoryClusterer; sc.StreamClusterer; sc.viz; "
         "print(sorted(m for m in ('torch', 'sentence_transformers', 'transformers', "
         "'matplotlib', 'plotly') if m in sys.modules))"
     )
@@ -74,6 +93,12 @@ def test_import_does_not_load_heavy_modules():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
     )
     assert out.stdout.strip() == "[]"
+
+
+def test_lazy_names_resolve_and_are_listed():
+    assert "StoryClusterer" in dir(storycluster) and "viz" in dir(storycluster)
+    assert storycluster.Event is storycluster.models.Event
+    assert storycluster.viz.timeline is not None
 
 
 def test_py_typed_shipped():
