@@ -758,10 +758,11 @@ def test_cli_error_exit_2(
     [
         b'{"id": "s1", "title": "Quake \\ud800 in Nepal", "text": "Lone \\udfff surrogate"}\n',
         b'{"id": "s2", "title": "' + b"long " * 200_000 + b'"}\n',
+        b'{"id": "s4", "title": "t", "note": "lone \\ud800 in metadata"}\n',
         b'{"id": "s3", "title": "NUL \\u0000, \\u202e bidi", '
         b'"published_at": "Oct 18, 2021 4:15 PM"}\n',
     ],
-    ids=["lone surrogate", "1 MB title", "odd unicode and US date"],
+    ids=["lone surrogate", "1 MB title", "surrogate in metadata", "odd unicode and US date"],
 )
 def test_cli_accepts_odd_but_valid_input(
     extra: bytes, tmp_path: Path, capsys: pytest.CaptureFixture[str], fake_model: HashingEmbedder

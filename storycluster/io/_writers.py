@@ -139,9 +139,17 @@ def _iso(value: datetime | None) -> str | None:
 
 def _dumps(row: Mapping[str, Any], record_id: str) -> str:
     try:
-        return json.dumps(_jsonable(row), ensure_ascii=False, allow_nan=False)
+        line = json.dumps(_jsonable(row), ensure_ascii=False, allow_nan=False)
     except (TypeError, ValueError, PydanticSerializationError) as exc:
         raise TypeError(f"cannot write {record_id!r} as JSON: {exc}") from exc
+    if not line.isascii():
+        try:
+            line.encode("utf-8")
+        except UnicodeEncodeError:
+            # A lone surrogate (say in metadata, which is kept as given) has no UTF-8 form:
+            # write this line with \u escapes, which JSON readers turn back into the same str.
+            line = json.dumps(_jsonable(row), ensure_ascii=True, allow_nan=False)
+    return line
 
 
 def _jsonable(value: Any) -> Any:
