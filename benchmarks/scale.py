@@ -7,7 +7,7 @@ suite's ``.cache/test-embeddings``, which holds them), so only a cold cache embe
 
 The corpus: CrisisLexT26 (24,580 tweets) + GoogleNews (11,109 headlines) + gvc + ecbplus +
 allsides2021 from ../shared/data, concatenated and, past their 38,660 articles, repeated with
-new ids and dates shifted by 400 days per copy (undated articles get a date per copy, so copies
+new ids and dates shifted back by 400 days per copy (undated articles get a date per copy, so copies
 never look simultaneous). The first ``size`` articles of a fixed shuffle are clustered. Each size
 runs in a fresh subprocess so that its peak RSS (``ru_maxrss``) is its own; the time covers
 ``StoryClusterer().fit(articles, embeddings=E)`` (cleaning, language detection, duplicates,
@@ -42,7 +42,7 @@ REPO = Path(__file__).resolve().parents[1]
 DATA = REPO.parent / "shared" / "data"
 os.environ.setdefault("STORYCLUSTER_CACHE", str(REPO / ".cache" / "test-embeddings"))
 SETS = ("crisislex_t26", "googlenews", "gvc", "ecbplus", "allsides2021")
-BASE = "2030-01-01T00:00:00+00:00"
+BASE = "2022-01-01T00:00:00+00:00"
 
 
 def corpus(size: int) -> tuple[list[sc.Article], np.ndarray]:
@@ -62,7 +62,7 @@ def corpus(size: int) -> tuple[list[sc.Article], np.ndarray]:
             if copy == 0:
                 out.append(article)
             else:
-                when = (article.published_at or base) + timedelta(days=400 * copy)
+                when = (article.published_at or base) - timedelta(days=400 * copy)
                 out.append(
                     article.model_copy(update={"id": f"{article.id}#{copy}", "published_at": when})
                 )
