@@ -3,6 +3,11 @@
 :func:`evaluate` compares predicted cluster labels with gold labels, one label per item, and
 returns an :class:`EvaluationReport` with B-cubed, pairwise, ARI, AMI and V-measure scores.
 
+Both levels of a fit are scored the same way, each against gold labels of its granularity:
+``evaluate(model.labels_, gold_events)`` for events and ``evaluate(model.story_labels_,
+gold_stories)`` for stories (groups of events; e.g. ECB+ topics, Google News stories, CrisisLex
+crises), or event and story ids (``event_id``/``story_id`` columns) just as well.
+
 Labels are arbitrary hashable ids (ints, strings, or one kind for ``pred`` and another for
 ``gold``); only which items share a label matters. Every distinct label is one cluster: there
 is no noise label, so ``-1`` is an ordinary cluster id like any other. Give each unclustered

@@ -6,7 +6,8 @@ score (the event evidence with the story time term) and bar. After a batch's eve
 
 * an event merge joins the two events' stories (the survivor's story survives and the other is
   reported as a story merge, as event merges are);
-* every event of the batch without a story is scored against the live events nearest to it (by
+* every event of the batch without a story, or alone in the story it founded (it may have grown
+  enough to reach another), is scored against the live events nearest to it (by
   dense centroid), the scores are averaged per story over all article pairs (the mean story score
   of the event and the story's live members), and the event joins the best story when that mean
   reaches the story threshold, else it founds a story of its own, named after its founding event
@@ -101,18 +102,38 @@ def link_stories(
             out.merges.append((lost, kept, float(score)))
         story.pop(absorbed, None)
         out.assigned.pop(absorbed, None)
+    # A story of one event that grew in this batch is placed again: the event may now reach a
+    # story it could not reach when it first appeared (then its story is absorbed into that one).
+    sizes: dict[str, int] = {}
+    for current in story.values():
+        sizes[current] = sizes.get(current, 0) + 1
+    alone = {
+        e
+        for e in events
+        if e in story
+        and e in state.events
+        and sizes[story[e]] == 1
+        and story[e] == (story_id_for_event(e))
+    }
     # Oldest first (earliest dated member, then opening order), as a batch run would found them.
     todo = sorted(
-        {e for e in events if e not in story and e in state.events},
+        {e for e in events if e not in story and e in state.events} | alone,
         key=lambda e: (np.isnan(state.events[e].first), state.events[e].first, state.events[e].seq),
     )
     if todo:
         idf_lex = idf(state.df[0], max(state.n_rows, 1), min_df=LEXICAL_MIN_DF)
         idf_ent = idf(state.df[1], max(state.n_rows, 1))
         for event_id in todo:
-            story[event_id] = _place(
+            own = story.pop(event_id, None)
+            placed, score = _place(
                 state, event_id, story, weights, threshold, idf_lex, idf_ent, dim
             )
+            if own is not None and placed != own:
+                if sizes.get(own, 0) == 1:  # its story, of itself alone, joins the other
+                    out.merges.append((own, placed, score))
+                else:  # another event took its founder's name meanwhile: keep it
+                    placed = own
+            story[event_id] = placed
     for event_id in events:
         # An event already closed again (nothing to score it with) founds its own story.
         out.assigned[event_id] = story.setdefault(event_id, story_id_for_event(event_id))
@@ -128,9 +149,9 @@ def _place(
     idf_lex: np.ndarray,
     idf_ent: np.ndarray,
     dim: int,
-) -> str:
-    """The story an event joins (the best story whose mean pair score reaches ``threshold``),
-    or its own new story."""
+) -> tuple[str, float]:
+    """The story an event joins (the best story whose mean pair score reaches ``threshold``)
+    and that mean, or its own new story and NaN."""
     own = [state.rows[r] for r in state.events[event_id].rows if r in state.rows]
     others = [
         e
@@ -138,7 +159,7 @@ def _place(
         if e != event_id and e in story and any(r in state.rows for r in ev.rows)
     ]
     if not own or not others:
-        return story_id_for_event(event_id)
+        return story_id_for_event(event_id), float("nan")
     centroid = np.mean([r.dense for r in own], axis=0)
     centres = np.array(
         [np.mean([state.rows[r].dense for r in state.events[e].rows if r in state.rows], axis=0)
@@ -169,5 +190,5 @@ def _place(
         if mean > best_mean:
             best_story, best_mean = name, mean
     if best_story is not None and best_mean >= threshold:
-        return best_story
-    return story_id_for_event(event_id)
+        return best_story, float(best_mean)
+    return story_id_for_event(event_id), float("nan")
