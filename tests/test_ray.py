@@ -92,6 +92,13 @@ def test_ray_equals_single_process_small(ray_session):
     )
     _assert_same_events(events, events_ds.to_pandas())
     assert len(events) == 5  # four events and the loner
+    # Stories: the same as one process, and every event whole in one story.
+    assert dict(zip(got["article_id"], got["story_id"], strict=True)) == dict(
+        zip(links["article_id"], links["story_id"], strict=True)
+    )
+    assert (got.groupby("event_id")["story_id"].nunique() == 1).all()
+    story_of = events_ds.to_pandas().set_index("event_id")["story_id"].to_dict()
+    assert story_of == events.set_index("event_id")["story_id"].to_dict()
 
     clusters = scr.to_events(events_ds, assignments, limit=2)
     assert [c.id for c in clusters] == events["event_id"].head(2).tolist()

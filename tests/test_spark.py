@@ -109,6 +109,14 @@ def test_spark_equals_single_process_small(spark):
     )
     assert sorted(events_df.toPandas()["event_id"]) == sorted(events["event_id"])
     assert len(events) == 5  # four events and the loner
+    # Stories: the same as one process, and every event whole in one story.
+    stories = assignments_df.select("article_id", "event_id", "story_id").toPandas()
+    assert dict(zip(stories["article_id"], stories["story_id"], strict=True)) == dict(
+        zip(links["article_id"], links["story_id"], strict=True)
+    )
+    assert (stories.groupby("event_id")["story_id"].nunique() == 1).all()
+    story_of = events_df.toPandas().set_index("event_id")["story_id"].to_dict()
+    assert story_of == events.set_index("event_id")["story_id"].to_dict()
 
 
 @pytest.mark.slow
