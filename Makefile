@@ -1,12 +1,15 @@
 # Two commands do all set-up on a fresh machine:
 #   make demo   create .venv, install, cluster the shipped sample and print its events
-#   make test   create .venv, install, run the test suite
+#   make test   create .venv, install, run the whole test suite (slow tests included)
+# and, once set up:
+#   make test-fast   the tests not marked slow (no real model, Spark, Ray or full labelled set)
+#   make lint        ruff check, ruff format --check, mypy on storycluster/
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean-venv
+.PHONY: demo test test-fast lint bench clean-venv
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,6 +26,9 @@ test: $(STAMP)
 	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest
 	$(BIN)/ruff check storycluster tests
 
+test-fast: $(STAMP)
+	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -m "not slow"
+
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev,bench]"
 	HF_HUB_OFFLINE=1 $(BIN)/python benchmarks/peers.py --out benchmarks/results/results.json
@@ -33,6 +39,7 @@ bench: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check storycluster tests
 	$(BIN)/ruff format --check storycluster tests
+	$(BIN)/mypy storycluster
 
 clean-venv:
 	rm -rf $(VENV)

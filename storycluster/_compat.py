@@ -64,7 +64,7 @@ class _Forwarding(importlib.abc.Loader):
 
         module.__getattr__ = forward  # type: ignore[method-assign]
         module.__doc__ = target.__doc__
-        module.__all__ = list(getattr(target, "__all__", []))
+        setattr(module, "__all__", list(getattr(target, "__all__", [])))  # noqa: B010
 
 
 class _MovedFinder(importlib.abc.MetaPathFinder):

@@ -70,7 +70,7 @@ __all__ = ["StoryClusterer"]
 logger = logging.getLogger(__name__)
 
 
-class StoryClusterer(ClusterMixin, BaseEstimator):  # type: ignore[misc]
+class StoryClusterer(ClusterMixin, BaseEstimator):
     """Cluster news articles into events: groups of articles that report one real-world happening.
 
     Each pair of articles is scored on three kinds of evidence: the cosine of their dense

@@ -10,7 +10,7 @@ import re
 import uuid
 import warnings
 from collections.abc import Iterator, Sequence
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -32,7 +32,7 @@ MAX_ID_CHARS = 1_000
 #: Events listed by ``str(result)``.
 _STR_EVENTS = 10
 #: Earliest ``published_at`` accepted; later than now by more than :data:`MAX_FUTURE` is refused.
-EARLIEST_DATE = datetime(1700, 1, 1, tzinfo=timezone.utc)
+EARLIEST_DATE = datetime(1700, 1, 1, tzinfo=UTC)
 #: How far in the future a publication date may lie (clock skew, time zones).
 MAX_FUTURE = timedelta(days=1)
 
@@ -100,8 +100,8 @@ def _parse_date(text: str) -> datetime:
     ("Oct 18, 2021 4:15 PM", "18 October 2021", RFC 2822 "Mon, 18 Oct 2021 16:15:00 GMT",
     "10/18/2021", read month first). A date missing its year, month or day is refused."""
     try:
-        # fromisoformat accepts "2021-10-18", "2021-10-18T16:15:00-07:00" and, from Python
-        # 3.11, a trailing "Z"; normalise "Z" for 3.10.
+        # fromisoformat accepts "2021-10-18", "2021-10-18T16:15:00-07:00" and a trailing "Z";
+        # "Z" is written as "+00:00" first, as it always was, so odd placements read the same.
         return datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         pass
@@ -181,7 +181,7 @@ class Article(BaseModel):
         if value is None or isinstance(value, datetime):
             return value
         if isinstance(value, date):
-            return datetime(value.year, value.month, value.day, tzinfo=timezone.utc)
+            return datetime(value.year, value.month, value.day, tzinfo=UTC)
         if isinstance(value, str):
             stripped = value.strip()
             return _parse_date(stripped) if stripped else None
@@ -195,12 +195,12 @@ class Article(BaseModel):
         if value is None:
             return None
         if value.tzinfo is None:
-            value = value.replace(tzinfo=timezone.utc)
+            value = value.replace(tzinfo=UTC)
         try:
-            utc = value.astimezone(timezone.utc)
+            utc = value.astimezone(UTC)
         except (OverflowError, ValueError):
             utc = None
-        latest = datetime.now(timezone.utc) + MAX_FUTURE
+        latest = datetime.now(UTC) + MAX_FUTURE
         if utc is None or not EARLIEST_DATE <= utc <= latest:
             raise ValueError(
                 f"{value.isoformat()} is out of range: a publication date must "

@@ -21,7 +21,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -67,19 +67,21 @@ def article(
     title: str | None = None,
     *,
     text: str | None = None,
-    published_at: datetime | date | str | None = datetime(2020, 1, 1, 12, tzinfo=timezone.utc),
+    published_at: datetime | date | str | None = datetime(2020, 1, 1, 12, tzinfo=UTC),
     **fields: Any,
 ) -> Article:
     """An :class:`~storycluster.Article` with defaults for what a test does not care about: the
     title defaults to ``"Article <id>"`` and the publication time to 2020-01-01 12:00 UTC
     (``published_at=None`` for an undated one); other fields (``source``, ``url``,
     ``language``, ``metadata``) pass through."""
-    return Article(
-        id=id,
-        title=title if title is not None or text is not None else f"Article {id}",
-        text=text,
-        published_at=published_at,
-        **fields,
+    return Article.model_validate(
+        {
+            "id": id,
+            "title": title if title is not None or text is not None else f"Article {id}",
+            "text": text,
+            "published_at": published_at,
+            **fields,
+        }
     )
 
 

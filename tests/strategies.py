@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import string
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import numpy as np
@@ -62,7 +62,7 @@ aware_dates = st.datetimes(
     min_value=datetime(1990, 1, 1),
     max_value=datetime(2025, 12, 31),
     timezones=st.sampled_from(
-        [timezone.utc, timezone(timedelta(hours=-7)), timezone(timedelta(hours=5, minutes=30))]
+        [UTC, timezone(timedelta(hours=-7)), timezone(timedelta(hours=5, minutes=30))]
     ),
 )
 
@@ -89,7 +89,7 @@ def corpora(draw: Any, min_size: int = 2, max_size: int = 14) -> list[dict[str, 
             title = " ".join(draw(st.lists(st.sampled_from(vocabulary), min_size=2, max_size=6)))
             record = {"title": title.capitalize(), "text": " ".join(words)}
             if draw(st.integers(0, 4)):
-                day = datetime(2020, 3, 1, 12, tzinfo=timezone.utc) + timedelta(
+                day = datetime(2020, 3, 1, 12, tzinfo=UTC) + timedelta(
                     days=7 * topic + days[topic] + draw(st.integers(0, 1))
                 )
                 record["published_at"] = day.isoformat()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
@@ -33,7 +33,7 @@ PARAMS = {
     "reservoir_size": 20,
     "max_members": 4,
 }
-DAY0 = datetime(2022, 1, 1, tzinfo=timezone.utc)
+DAY0 = datetime(2022, 1, 1, tzinfo=UTC)
 
 
 class HashEmbedder:

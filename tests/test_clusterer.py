@@ -7,7 +7,7 @@ only the seed test at the bottom loads the real model (marked ``slow``).
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import numpy as np
 import pytest
@@ -163,8 +163,8 @@ def test_dates_and_sources(fitted, event_records):
         expected = sorted({by_id[i].source for i in cluster.article_ids})
         assert cluster.sources == expected
     quake = fitted.result_.event_of("qu-00")
-    assert quake.first_published == datetime(2015, 4, 25, 12, tzinfo=timezone.utc)
-    assert quake.last_published == datetime(2015, 4, 26, 12, tzinfo=timezone.utc)
+    assert quake.first_published == datetime(2015, 4, 25, 12, tzinfo=UTC)
+    assert quake.last_published == datetime(2015, 4, 26, 12, tzinfo=UTC)
     assert quake.sources == ["AP", "BBC", "Guardian", "Reuters"]
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -24,7 +24,7 @@ def _cluster(
             title=title,
             source=sources[i % len(sources)] if sources else None,
             url=url,
-            published_at=datetime(2009, 9, 30, tzinfo=timezone.utc) + timedelta(days=min(i, 1)),
+            published_at=datetime(2009, 9, 30, tzinfo=UTC) + timedelta(days=min(i, 1)),
             similarity=1.0,
             is_representative=i == 0,
         )

@@ -3,7 +3,7 @@ after its founding article."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import numpy as np
 import pytest
@@ -14,7 +14,7 @@ from storycluster.distributed import _core as dist
 
 
 def _utc(day: int) -> datetime:
-    return datetime(2020, 1, day, tzinfo=timezone.utc)
+    return datetime(2020, 1, day, tzinfo=UTC)
 
 
 def test_event_id_is_a_stable_hash_of_the_founder_id():

@@ -17,7 +17,7 @@ import sys
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -84,7 +84,7 @@ def _run(expect: Expect, call: Callable[[], Any]) -> None:
 
 BASE = {"id": "r1", "title": "Quake hits Nepal", "text": "Rescuers search the rubble."}
 HUGE = "word " * 1_000_000  # 5 MB
-UTC = timezone.utc
+UTC = UTC
 
 
 def _one(attr: str, value: Any) -> Callable[[list[Article]], bool]:

@@ -6,7 +6,7 @@ import json
 import math
 import os
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -109,12 +109,12 @@ def test_read_jsonl_maps_fields_and_keeps_the_rest_in_metadata(tmp_path: Path) -
     )
     first, second, third = read_jsonl(path)
     assert first.title == "Héllo" and first.source == "AP" and first.language == "en"
-    assert first.published_at == datetime(2021, 10, 18, 23, 15, tzinfo=timezone.utc)
+    assert first.published_at == datetime(2021, 10, 18, 23, 15, tzinfo=UTC)
     assert first.published_at.utcoffset() == timedelta(hours=-7)
     assert first.metadata == {"event_id": "ev-1", "stance": "left", "n": 3}
     assert second.id == "42"
-    assert second.published_at == datetime(2021, 10, 18, tzinfo=timezone.utc)
-    assert third.published_at == datetime(2021, 10, 18, 16, 15, tzinfo=timezone.utc)
+    assert second.published_at == datetime(2021, 10, 18, tzinfo=UTC)
+    assert third.published_at == datetime(2021, 10, 18, 16, 15, tzinfo=UTC)
     assert third.metadata == {}
 
 
@@ -437,7 +437,7 @@ def test_write_assignments_handles_awkward_metadata(tmp_path: Path) -> None:
     article = Article(
         id="a1",
         title="T",
-        metadata={"when": datetime(2020, 1, 2, tzinfo=timezone.utc), "nan": math.nan, "s": {1}},
+        metadata={"when": datetime(2020, 1, 2, tzinfo=UTC), "nan": math.nan, "s": {1}},
     )
     result = ClusteringResult(
         events=[
@@ -518,7 +518,7 @@ def test_articles_from_dataframe_with_column_mapping_and_missing_cells() -> None
     assert [a.id for a in articles] == ["1", "2", "3"]
     assert [a.title for a in articles] == ["A", None, "C"]
     assert [a.text for a in articles] == ["text a", "text b", None]
-    assert articles[0].published_at == datetime(2021, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+    assert articles[0].published_at == datetime(2021, 1, 2, 3, 4, 5, tzinfo=UTC)
     assert type(articles[0].published_at) is datetime
     assert articles[1].published_at is None
     assert articles[0].metadata == {"gold": 1.5, "tags": ["x"], "k": 1, "7": "int"}

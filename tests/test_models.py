@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 from pydantic import ValidationError
 
 from storycluster import Article, ClusteringResult, Event, EventMember
 
-UTC = timezone.utc
+UTC = UTC
 
 
 def test_minimal_article():

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pytest
@@ -28,7 +28,7 @@ TOPICS = [
 
 
 def _articles() -> list[sc.Article]:
-    start = datetime(2009, 9, 30, tzinfo=timezone.utc)
+    start = datetime(2009, 9, 30, tzinfo=UTC)
     articles = []
     for t, (title, words) in enumerate(TOPICS):
         for i in range(6):

@@ -6,7 +6,7 @@ near-copies, determinism, and round trips through the writers and readers. Strat
 from __future__ import annotations
 
 import json
-from datetime import timezone
+from datetime import UTC
 from pathlib import Path
 from typing import Any
 
@@ -197,7 +197,7 @@ def test_embeddings_normalise_at_any_scale(data: Any, n: int, scale: float) -> N
 def test_dates_round_trip_in_iso_and_common_formats(when: Any) -> None:
     when = when.replace(microsecond=0)
     assert Article(id="a", title="t", published_at=when.isoformat()).published_at == when
-    plain = when.astimezone(timezone.utc).replace(second=0, tzinfo=None)
+    plain = when.astimezone(UTC).replace(second=0, tzinfo=None)
     text = plain.strftime("%b %d, %Y %I:%M %p")  # "Oct 18, 2021 04:15 PM"
     parsed = Article(id="a", title="t", published_at=text).published_at
-    assert parsed == plain.replace(tzinfo=timezone.utc)
+    assert parsed == plain.replace(tzinfo=UTC)

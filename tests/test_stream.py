@@ -8,7 +8,7 @@ import re
 import sqlite3
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pytest
@@ -19,7 +19,7 @@ from storycluster._text.fields import word_count
 from storycluster.models import Article, Event
 from storycluster.stream import StateError, StoreError, StreamClusterer, StreamUpdate
 
-DAY0 = datetime(2021, 3, 1, tzinfo=timezone.utc)
+DAY0 = datetime(2021, 3, 1, tzinfo=UTC)
 
 
 class FakeEmbedder:

@@ -146,7 +146,7 @@ def _apply_tfidf(
     counts = CountVectorizer(
         vocabulary={str(term): i for i, term in enumerate(vocabulary.tolist())},
         dtype=np.float64,
-        **options,  # type: ignore[arg-type]
+        **options,
     ).transform(texts)
     counts = sparse.csr_matrix(counts)
     counts.data = np.log(counts.data) + 1.0

@@ -171,9 +171,17 @@ def _alternatives(pattern: str) -> list[str]:
 def _required_words(pattern: str) -> frozenset[str] | None:
     """Lower-case strings one of which is in every line that ``pattern`` (case-insensitive)
     matches, lower-cased; ``None`` when there are none to name. Read from the parsed pattern:
-    runs of literal characters, through groups, alternations and repeats of at least one."""
-    from re import _constants as sre  # type: ignore[attr-defined]
-    from re import _parser  # type: ignore[attr-defined]
+    runs of literal characters, through groups, alternations and repeats of at least one.
+
+    The parse comes from ``re._parser`` and ``re._constants``, private modules of CPython's
+    ``re`` (named so from Python 3.11, which storycluster requires). They are an optimisation
+    only: a Python without them, or whose parse trees differ, gets ``None`` (no shortcut; every
+    rule is tried on every line) and the same cleaning."""
+    try:
+        from re import _constants as sre  # type: ignore[attr-defined]
+        from re import _parser  # type: ignore[attr-defined]
+    except ImportError:  # pragma: no cover - not CPython's re: no shortcut
+        return None
 
     def better(a: frozenset[str] | None, b: frozenset[str] | None) -> frozenset[str] | None:
         if a is None or b is None:

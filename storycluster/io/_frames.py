@@ -28,7 +28,9 @@ def result_to_dataframe(
     if articles is not None:
         _check_aligned(result, articles)
     members = {m.article_id: m for event in result.events for m in event.members}
-    story_labels = result.story_labels or [None] * len(result.labels)
+    story_labels: list[int | None] = (
+        list(result.story_labels) if result.story_labels else [None] * len(result.labels)
+    )
     rows = []
     for article_id, label, story in zip(
         result.article_ids, result.labels, story_labels, strict=True

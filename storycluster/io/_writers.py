@@ -35,7 +35,9 @@ def write_assignments_jsonl(
     """
     _check_aligned(result, articles)
     members = [{m.article_id: m for m in event.members} for event in result.events]
-    story_labels = result.story_labels or [None] * len(result.labels)
+    story_labels: list[int | None] = (
+        list(result.story_labels) if result.story_labels else [None] * len(result.labels)
+    )
 
     def lines() -> Iterator[str]:
         for article, label, story in zip(articles, result.labels, story_labels, strict=True):

@@ -35,7 +35,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -174,9 +174,7 @@ def _day(value: datetime | str | float | None) -> float | None:
         value = datetime.fromisoformat(value)
     if isinstance(value, datetime):
         if value.tzinfo is None:
-            from datetime import timezone
-
-            value = value.replace(tzinfo=timezone.utc)
+            value = value.replace(tzinfo=UTC)
         return value.timestamp() / 86_400.0
     return float(value)
 
@@ -233,7 +231,7 @@ def _is_real(value: Any) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
-class StreamClusterer(BaseEstimator):  # type: ignore[misc]
+class StreamClusterer(BaseEstimator):
     """Cluster articles into events incrementally, one batch at a time, into an event store.
 
     Parameters are those of :class:`storycluster.StoryClusterer` where they share a name, plus:
@@ -270,6 +268,14 @@ class StreamClusterer(BaseEstimator):  # type: ignore[misc]
         The threshold and weights of the last batch (after the text-length adjustment);
         ``None`` before the first batch.
     """
+
+    # The runtime state: not set by __init__, made by _start on first use (see __getattr__).
+    _store: EventStore
+    _state: LiveState
+    _dim: int | None
+    _lock: threading.RLock
+    _embedder_instance: Embedder | None
+    _listeners: list[Callable[[StreamUpdate], None]]
 
     def __init__(
         self,
@@ -346,7 +352,7 @@ class StreamClusterer(BaseEstimator):  # type: ignore[misc]
                 return
             self._check_params()
             store = open_store(self.store)
-            made = {
+            made: dict[str, Any] = {
                 "_lock": threading.RLock(),
                 "_embedder_instance": None,
                 "_listeners": [],
@@ -357,8 +363,9 @@ class StreamClusterer(BaseEstimator):  # type: ignore[misc]
                 if store.has_stream():
                     self._resume(check=True)
                 else:
-                    self._state = LiveState(rng_state=np.random.PCG64(self.seed).state)
-                    self._dim: int | None = None
+                    rng_state = dict(np.random.PCG64(self.seed).state)
+                    self._state = LiveState(rng_state=rng_state)
+                    self._dim = None
                     store.create(self._meta(initial=True))
                 store.ensure_story_tables()
             except BaseException:

@@ -34,7 +34,7 @@ import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
@@ -81,7 +81,7 @@ def iso(day: float) -> str | None:
     """ISO 8601 UTC of a day number, or None."""
     if math.isnan(day):
         return None
-    return datetime.fromtimestamp(day * _SECONDS_PER_DAY, tz=timezone.utc).isoformat()
+    return datetime.fromtimestamp(day * _SECONDS_PER_DAY, tz=UTC).isoformat()
 
 
 @dataclass
@@ -399,10 +399,14 @@ def plan_batch(
         want_closed: dict[str, None] = {}
         for row in new_rows:
             t = row.day
+
+            def eligible_at(e: str, t: float = t) -> bool:
+                return eligible(state.events[e], t)
+
             found = state.index.lookup(
                 row.terms,
                 params.postings_cap,
-                lambda e, t=t: eligible(state.events[e], t),
+                eligible_at,
                 lambda e: state.events[e].seq,
                 params.n_candidates,
             )
@@ -588,18 +592,18 @@ def plan_batch(
         if original is None:
             ev.label = member_rows[rep].label
         else:
-            found = [r for r in member_rows if r.article_id == original]
-            if found:
-                ev.label = found[0].label
+            originals = [r for r in member_rows if r.article_id == original]
+            if originals:
+                ev.label = originals[0].label
             else:
                 missing_dups[ev.id] = None
                 ev.label = member_rows[rep].label
         ev.keywords = _keywords(member_rows, idf_lex, res_bundle_mean, names, params.n_keywords)
     if missing_dups:
-        labels = store.labels([changed[e].representative for e in missing_dups])
+        stored_labels = store.labels([changed[e].representative or "" for e in missing_dups])
         for event_id in missing_dups:
             ev = changed[event_id]
-            ev.label = labels.get(ev.representative or "", ev.label)
+            ev.label = stored_labels.get(ev.representative or "", ev.label)
 
     # Reservoir (algorithm R over arrivals) and closing.
     reservoir = list(state.reservoir)
@@ -627,8 +631,8 @@ def plan_batch(
     to_close: list[str] = [e for e, ev in changed.items() if not is_open(ev)]
     while closing and not math.isnan(clock) and closing[0][0] < clock:
         _, event_id = heapq.heappop(closing)
-        ev = changed.get(event_id) or state.events.get(event_id)
-        if ev is None or event_id in absorbed or is_open(ev) or event_id in to_close:
+        due = changed.get(event_id) or state.events.get(event_id)
+        if due is None or event_id in absorbed or is_open(due) or event_id in to_close:
             continue
         to_close.append(event_id)
     for event_id in to_close:
@@ -693,7 +697,7 @@ def plan_batch(
     elapsed = 1e3 * (time.perf_counter() - started)
     commit.batch = (
         batch_no,
-        datetime.now(timezone.utc).isoformat(),
+        datetime.now(UTC).isoformat(),
         n_new,
         opened,
         joined,

@@ -337,7 +337,7 @@ class EventStore:
 
     def events_by_id(self, ids: Sequence[str]) -> list[dict[str, Any]]:
         cols = ", ".join(EVENT_COLUMNS)
-        out = []
+        out: list[dict[str, Any]] = []
         for chunk in _chunks(list(ids), 500):
             marks = ", ".join("?" * len(chunk))
             rows = self._writer_query(f"SELECT {cols} FROM events WHERE id IN ({marks})", chunk)

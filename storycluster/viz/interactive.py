@@ -24,7 +24,7 @@ from __future__ import annotations
 import html
 from collections import Counter
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -236,7 +236,7 @@ def events_over_time(
     colours = _palette()
     for rank, event in enumerate(chosen):
         counts = Counter(
-            _bucket(m.published_at.astimezone(timezone.utc).date(), freq)
+            _bucket(m.published_at.astimezone(UTC).date(), freq)
             for m in event.members
             if m.published_at is not None
         )

@@ -13,7 +13,7 @@ or end the line with ``;`` so it is not shown a second time as the cell's value.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
@@ -42,7 +42,7 @@ def _require_matplotlib(function: str) -> Any:
 
 def _new_axes(plt: Any, ax: Axes | None, figsize: tuple[float, float]) -> tuple[Figure, Axes]:
     if ax is not None:
-        return ax.figure, ax
+        return cast("Figure", ax.figure), ax
     fig, ax = plt.subplots(figsize=figsize, layout="constrained")
     return fig, ax
 
@@ -289,7 +289,9 @@ def size_distribution(result: ClusteringResult | Iterable[Event], ax: Axes | Non
         bins = np.unique(np.round(np.geomspace(1, largest + 1, 30))) - 0.5
         bins[0] = 0.5
         log_x = True
-    counts, _, _ = ax.hist(sizes, bins=bins, color="#4c72b0", edgecolor="white", linewidth=0.6)
+    counts = np.asarray(
+        ax.hist(sizes, bins=list(bins), color="#4c72b0", edgecolor="white", linewidth=0.6)[0]
+    )
     nonzero = counts[counts > 0]
     if nonzero.size and nonzero.max() / nonzero.min() > 20:
         ax.set_yscale("log")
