@@ -346,35 +346,34 @@ class StreamClusterer(BaseEstimator):
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def _start(self) -> None:
-        """Check the parameters, open the store and resume or create the stream (once)."""
+        """Check the parameters, open the store and resume or create the stream (once).
+
+        The runtime attributes are published together at the end, so a thread that finds
+        them sees a stream that is ready; one that does not waits here for it."""
         with _START_LOCK:
-            if "_store" in self.__dict__:
+            if "_lock" in self.__dict__:
                 return
             self._check_params()
             store = open_store(self.store)
-            made: dict[str, Any] = {
-                "_lock": threading.RLock(),
-                "_embedder_instance": None,
-                "_listeners": [],
-                "_store": store,
-            }
-            self.__dict__.update(made)
             try:
                 if store.has_stream():
-                    self._resume(check=True)
+                    dim, state = self._resume(store, check=True)
                 else:
-                    rng_state = dict(np.random.PCG64(self.seed).state)
-                    self._state = LiveState(rng_state=rng_state)
-                    self._dim = None
-                    store.create(self._meta(initial=True))
-                store.ensure_story_tables()
+                    dim, state = None, LiveState(rng_state=dict(np.random.PCG64(self.seed).state))
+                    store.create(self._meta(state, dim, initial=True))
             except BaseException:
-                for name in (*made, "_state", "_dim"):
-                    self.__dict__.pop(name, None)
                 store.close()
                 raise
-
-    # -- parameters ---------------------------------------------------------------------------
+            self.__dict__.update(
+                {
+                    "_store": store,
+                    "_state": state,
+                    "_dim": dim,
+                    "_embedder_instance": None,
+                    "_listeners": [],
+                    "_lock": threading.RLock(),
+                }
+            )
 
     # get_params, set_params, clone and the repr come from BaseEstimator, which reads the
     # parameters from the signature of __init__.
@@ -450,15 +449,15 @@ class StreamClusterer(BaseEstimator):
 
     # -- opening ------------------------------------------------------------------------------
 
-    def _meta(self, *, initial: bool = False) -> dict[str, Any]:
+    def _meta(self, state: LiveState, dim: int | None, *, initial: bool = False) -> dict[str, Any]:
         meta = {
             "format": FORMAT,
             "format_version": FORMAT_VERSION,
             "params": self._stored_params(),
             "model": self.model if isinstance(self.model, str) else None,
-            "dim": self._dim,
+            "dim": dim,
         }
-        meta.update(self._state.meta())
+        meta.update(state.meta())
         return meta
 
     @classmethod
@@ -495,20 +494,19 @@ class StreamClusterer(BaseEstimator):
             raise
         return self
 
-    def _resume(self, *, check: bool) -> None:
-        meta = self._store.read_meta()
-        _check_format(meta, self._store.url)
+    def _resume(self, store: EventStore, *, check: bool) -> tuple[int | None, LiveState]:
+        meta = store.read_meta()
+        _check_format(meta, store.url)
         stored = meta["params"]
         mine = self._stored_params()
         if check and stored != mine:
             diff = sorted(k for k in set(stored) | set(mine) if stored.get(k) != mine.get(k))
             shown = ", ".join(f"{k}={stored.get(k)!r} (asked {mine.get(k)!r})" for k in diff)
             raise StoreError(
-                f"{self._store.url} holds a stream with other parameters: {shown}; "
+                f"{store.url} holds a stream with other parameters: {shown}; "
                 "use StreamClusterer.open() to resume it"
             )
-        self._dim = meta.get("dim")
-        self._state = _load_state(self._store, meta, float(self.window))
+        return meta.get("dim"), _load_state(store, meta, float(self.window))
 
     @classmethod
     def from_batch(
@@ -958,7 +956,7 @@ class StreamClusterer(BaseEstimator):
 
     def close(self) -> None:
         """Close the store's connections (the stream is unusable afterwards)."""
-        if "_store" not in self.__dict__:
+        if "_lock" not in self.__dict__:
             return  # never opened
         with self._lock:
             self._store.close()
