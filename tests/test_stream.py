@@ -825,3 +825,13 @@ def test_stories_survive_a_reopen(tmp_path) -> None:
     with pytest.raises(KeyError):
         again.story_of("ev_unknown")
     again.close()
+
+
+def test_weighted_rows_with_empty_last_rows() -> None:
+    from scipy import sparse
+
+    from storycluster.stream._rows import weighted
+
+    tf = sparse.csr_matrix(np.array([[1, 0, 2], [0, 0, 0], [0, 3, 0], [0, 0, 0]], np.float32))
+    out = weighted(tf, np.ones(3, dtype=np.float32)).toarray()
+    np.testing.assert_allclose(np.linalg.norm(out, axis=1), [1.0, 0.0, 1.0, 0.0], rtol=1e-6)

@@ -181,10 +181,12 @@ def weighted(tf: sparse.csr_matrix, weights: np.ndarray) -> sparse.csr_matrix:
     """TF-IDF rows, L2-normalised (as sklearn's ``normalize``: empty rows stay empty)."""
     data = tf.data * weights[tf.indices]
     lengths = np.diff(tf.indptr)
-    squares = np.add.reduceat(data * data, tf.indptr[:-1]) if data.size else np.zeros(0)
     norms = np.zeros(lengths.size, dtype=np.float32)
     filled = lengths > 0
-    norms[filled] = np.sqrt(squares[filled]) if data.size else 0.0
+    if data.size:
+        # Sums from each non-empty row's start to the next one's: that row's entries. (The
+        # starts of all rows would put an empty last row's start at data.size, out of range.)
+        norms[filled] = np.sqrt(np.add.reduceat(data * data, tf.indptr[:-1][filled]))
     norms[norms == 0] = 1.0
     data = data / np.repeat(norms, lengths)
     return sparse.csr_matrix(
