@@ -1,6 +1,7 @@
-"""Experiment harness for the story level (issue 14): grids of story evidence on the labelled sets.
+# ruff: noqa: B023  (closures used within the iteration that defines them)
+"""Experiment harness for the story level (issue 14): grids of story evidence on labelled sets.
 
-    STORYCLUSTER_CACHE=/work/cache/emb HF_HUB_OFFLINE=1 python benchmarks/story_grid.py --sets ecbplus
+    HF_HUB_OFFLINE=1 python benchmarks/story_grid.py --sets ecbplus
 
 Fits the default event clustering, then groups its events into stories several ways and prints
 the story-level B-cubed F1 against the story gold (ecbplus: ``meta.topic_id``; googlenews and
@@ -19,8 +20,8 @@ import numpy as np
 from scipy import sparse
 
 import storycluster as sc
-from storycluster.features import ArticleFeatures, build_features
-from storycluster.similarity import estimate_background, pair_scores
+from storycluster._features.features import ArticleFeatures, build_features
+from storycluster._scoring.similarity import estimate_background, pair_scores
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
@@ -31,14 +32,13 @@ def load(name: str) -> tuple[list[sc.Article], list[str], list[str]]:
         idx = np.sort(np.random.default_rng(0).choice(24_580, 6_000, replace=False))
         articles = [articles[i] for i in idx]
     events = [str(a.metadata["event_id"]) for a in articles]
-    if name == "ecbplus":
-        stories = [str(a.metadata["topic_id"]) for a in articles]
-    else:
-        stories = events
+    stories = [str(a.metadata["topic_id"]) for a in articles] if name == "ecbplus" else events
     return articles, events, stories
 
 
-def merge_history(total: np.ndarray, size: np.ndarray, floor: float) -> list[tuple[int, int, float]]:
+def merge_history(
+    total: np.ndarray, size: np.ndarray, floor: float
+) -> list[tuple[int, int, float]]:
     """Weighted average linkage over groups: ``total`` holds sums of pair scores between groups,
     ``size`` their article counts. Returns merges (a, b, mean) until the best mean < floor."""
     total = total.astype(np.float64).copy()
@@ -107,8 +107,8 @@ def main() -> int:
             flush=True,
         )
         # Rebuild features and background as fit does (no reference).
-        from storycluster.clusterer import _with_languages
-        from storycluster.preparation import prepare_articles
+        from storycluster._text.preparation import prepare_articles
+        from storycluster.batch import _with_languages
 
         prepared = prepare_articles(_with_languages(articles), clean=True, max_chars=20_000)
         features = build_features(prepared, model.embeddings_, max_chars=20_000)
@@ -121,7 +121,10 @@ def main() -> int:
         for lo in range(0, n, step):
             s0[lo : lo + step] = pair_scores(features, background, idx[lo : lo + step], idx, text_w)
         days = features.days
-        print(f"  scores {time.perf_counter() - started:.0f}s, dated {np.isfinite(days).mean():.2f}", flush=True)
+        print(
+            f"  scores {time.perf_counter() - started:.0f}s, dated {np.isfinite(days).mean():.2f}",
+            flush=True,
+        )
         member = sparse.csr_matrix((np.ones(n), (idx, ev)), shape=(n, k))
         sizes = np.bincount(ev, minlength=k)
 
@@ -143,7 +146,14 @@ def main() -> int:
                     out[lo : lo + step] = penalty * np.nan_to_num(term, nan=0.0)
             return out
 
-        for penalty, scale in [(0.0, 0), (1.25, model.weights_.time_scale_days), (0.5, 14), (0.5, 30), (1.0, 30), (0.25, 30)]:
+        for penalty, scale in [
+            (0.0, 0),
+            (1.25, model.weights_.time_scale_days),
+            (0.5, 14),
+            (0.5, 30),
+            (1.0, 30),
+            (0.25, 30),
+        ]:
             s = s0 + time_terms(penalty, scale) if penalty else s0
             total = np.asarray((member.T @ (member.T @ s).T).T) if False else None
             ms = np.asarray(member.T @ s)  # k x n
@@ -161,7 +171,10 @@ def main() -> int:
         dense = np.asarray(member.T @ features.dense)
         dense /= np.maximum(np.linalg.norm(dense, axis=1, keepdims=True), 1e-12)
         ev_days = np.array(
-            [np.nanmedian(days[ev == c]) if np.isfinite(days[ev == c]).any() else np.nan for c in range(k)]
+            [
+                np.nanmedian(days[ev == c]) if np.isfinite(days[ev == c]).any() else np.nan
+                for c in range(k)
+            ]
         )
         ef = ArticleFeatures(
             dense=dense.astype(np.float32),
@@ -175,7 +188,10 @@ def main() -> int:
         kidx = np.arange(k)
         for wname, w in [
             ("event-w", model.weights_),
-            ("dense.5 lex.25 ent.25", replace(model.weights_, dense=0.5, lexical=0.25, entity=0.25)),
+            (
+                "dense.5 lex.25 ent.25",
+                replace(model.weights_, dense=0.5, lexical=0.25, entity=0.25),
+            ),
             ("dense.25 lex.5", replace(model.weights_, dense=0.25, lexical=0.5, entity=0.25)),
         ]:
             for penalty, scale in [(0.0, 0.0), (0.5, 30.0), (1.0, 30.0)]:

@@ -1,3 +1,4 @@
+# ruff: noqa: B023  (closures used within the iteration that defines them)
 """Story-grid v2: per-kind standardised scores, combined with several weights (meanpair), and
 event documents (TF-IDF with IDF over events) as centroid evidence. Exploration only."""
 
@@ -6,21 +7,20 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from dataclasses import replace
 
 import numpy as np
 from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 import storycluster as sc
-from storycluster.clusterer import _with_languages
-from storycluster.features import ArticleFeatures, build_features
-from storycluster.preparation import prepare_articles
-from storycluster.similarity import SimilarityWeights, estimate_background, pair_scores
-from storycluster.text import entity_tokens, lexical_text
+from storycluster._features.features import ArticleFeatures, build_features
+from storycluster._scoring.similarity import SimilarityWeights, estimate_background, pair_scores
+from storycluster._text.fields import entity_tokens, lexical_text
+from storycluster._text.preparation import prepare_articles
+from storycluster.batch import _with_languages
 
 sys.path.insert(0, "benchmarks")
-from story_grid import cut, load, merge_history  # noqa: E402
+from story_grid import cut, load, merge_history
 
 
 def main() -> int:
@@ -32,7 +32,7 @@ def main() -> int:
     thresholds = [float(t) for t in args.thresholds.split(",")]
     for name in args.sets.split(","):
         started = time.perf_counter()
-        articles, gold_events, gold_stories = load(name)
+        articles, _gold_events, gold_stories = load(name)
         model = sc.StoryClusterer(show_progress_bar=False).fit(articles)
         ev = model.labels_
         k = int(ev.max()) + 1
@@ -57,9 +57,17 @@ def main() -> int:
             mh = np.asarray(member.T @ has)
             msum.append(np.outer(mh, mh))
         print(f"  components {time.perf_counter() - started:.0f}s", flush=True)
-        np.savez(f"/tmp/story_{name}.npz", zsum=np.stack(zsum), msum=np.stack(msum), sizes=sizes, ev=ev,
-                 gold=np.array(gold_stories), days=features.days, dense=np.asarray(member.T @ features.dense),
-                 words=features.words)
+        np.savez(
+            f"/tmp/story_{name}.npz",
+            zsum=np.stack(zsum),
+            msum=np.stack(msum),
+            sizes=sizes,
+            ev=ev,
+            gold=np.array(gold_stories),
+            days=features.days,
+            dense=np.asarray(member.T @ features.dense),
+            words=features.words,
+        )
         days = features.days
 
         def report(tag: str, total: np.ndarray, weights: np.ndarray) -> None:
@@ -71,7 +79,14 @@ def main() -> int:
                 cells.append(f"{t:g}:{rep.bcubed_f1:.3f}/{len(set(story.tolist()))}")
             print(f"  {tag:34s} " + " ".join(cells), flush=True)
 
-        for wd, wl, we in [(1, 0, 0), (0.75, 0.25, 0.25), (0.5, 0.5, 0.25), (0.25, 0.5, 0.25), (0, 1, 0), (0.5, 0.25, 0.5)]:
+        for wd, wl, we in [
+            (1, 0, 0),
+            (0.75, 0.25, 0.25),
+            (0.5, 0.5, 0.25),
+            (0.25, 0.5, 0.25),
+            (0, 1, 0),
+            (0.5, 0.25, 0.5),
+        ]:
             # Mean over pairs of the per-pair combination is not separable when masks vary;
             # approximate by the ratio of sums (exact where every pair has the evidence).
             num = wd * zsum[0] + wl * zsum[1] + we * zsum[2]
@@ -87,21 +102,50 @@ def main() -> int:
             docs[c].append(texts[i])
         joined = ["\n".join(d) for d in docs]
         md = 2 if k >= 50 else 1
-        lv = TfidfVectorizer(sublinear_tf=True, stop_words="english", min_df=md, max_df=0.5 if k >= 50 else 1.0, dtype=np.float32)
+        lv = TfidfVectorizer(
+            sublinear_tf=True,
+            stop_words="english",
+            min_df=md,
+            max_df=0.5 if k >= 50 else 1.0,
+            dtype=np.float32,
+        )
         lex = sparse.csr_matrix(lv.fit_transform(joined))
         ents = [entity_tokens(t) for t in joined]
         try:
-            evz = TfidfVectorizer(sublinear_tf=True, token_pattern=r"\S+", max_df=0.5 if k >= 50 else 1.0, dtype=np.float32)
+            evz = TfidfVectorizer(
+                sublinear_tf=True,
+                token_pattern=r"\S+",
+                max_df=0.5 if k >= 50 else 1.0,
+                dtype=np.float32,
+            )
             ent = sparse.csr_matrix(evz.fit_transform(ents))
         except ValueError:
             ent = sparse.csr_matrix((k, 0), dtype=np.float32)
         dense = np.asarray(member.T @ features.dense)
         dense /= np.maximum(np.linalg.norm(dense, axis=1, keepdims=True), 1e-12)
-        ev_days = np.array([np.nanmedian(days[ev == c]) if np.isfinite(days[ev == c]).any() else np.nan for c in range(k)])
-        ef = ArticleFeatures(dense=dense.astype(np.float32), lexical=lex, entities=ent, days=ev_days, vocabulary=lv.get_feature_names_out(), words=np.asarray(member.T @ features.words).astype(np.int64))
+        ev_days = np.array(
+            [
+                np.nanmedian(days[ev == c]) if np.isfinite(days[ev == c]).any() else np.nan
+                for c in range(k)
+            ]
+        )
+        ef = ArticleFeatures(
+            dense=dense.astype(np.float32),
+            lexical=lex,
+            entities=ent,
+            days=ev_days,
+            vocabulary=lv.get_feature_names_out(),
+            words=np.asarray(member.T @ features.words).astype(np.int64),
+        )
         eb = estimate_background(ef)
         kidx = np.arange(k)
-        for wd, wl, we in [(0.75, 0.25, 0.25), (0.5, 0.5, 0.25), (0.25, 0.5, 0.25), (0, 1, 0), (1, 0, 0)]:
+        for wd, wl, we in [
+            (0.75, 0.25, 0.25),
+            (0.5, 0.5, 0.25),
+            (0.25, 0.5, 0.25),
+            (0, 1, 0),
+            (1, 0, 0),
+        ]:
             for penalty, scale in [(0.0, 0.0), (0.5, 30.0)]:
                 cw = SimilarityWeights(wd, wl, we, time_penalty=penalty, time_scale_days=scale)
                 cs = pair_scores(ef, eb, kidx, kidx, cw).astype(np.float64)
