@@ -189,11 +189,32 @@ def postgres_dsn(postgres_server):
         conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
-@pytest.fixture(params=["memory", "sqlite", "postgres"])
+@pytest.fixture(params=["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.slow)])
 def store_target(request, tmp_path):
-    """Each store: in memory, an SQLite file, a PostgreSQL database."""
+    """Each store: in memory, an SQLite file, a PostgreSQL database (slow: it starts a
+    PostgreSQL server)."""
     if request.param == "memory":
         return None
     if request.param == "sqlite":
         return str(tmp_path / "events.db")
     return request.getfixturevalue("postgres_dsn")
+
+
+#: Fixtures that load the real model; a test that uses one must be marked slow.
+_REAL_MODEL_FIXTURES = frozenset({"embedder", "windowed_reference"})
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Refuse a test that loads the real model without the ``slow`` marker, so that
+    ``make test-fast`` (``-m "not slow"``) never loads it."""
+    unmarked = [
+        item.nodeid
+        for item in items
+        if _REAL_MODEL_FIXTURES & set(getattr(item, "fixturenames", ()))
+        and item.get_closest_marker("slow") is None
+    ]
+    if unmarked:
+        raise pytest.UsageError(
+            "tests that load the real model must be marked @pytest.mark.slow: "
+            + ", ".join(unmarked)
+        )

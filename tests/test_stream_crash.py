@@ -96,6 +96,7 @@ def _crash_and_resume(new_target, reference, tries: int, seed: int, points: int 
     assert len(seen_batches) >= points, seen_batches  # kills landed at different points
 
 
+@pytest.mark.slow  # kills child processes: about 10 s on a shared machine
 def test_sqlite_survives_a_few_kills(tmp_path, reference) -> None:
     _crash_and_resume(
         lambda r: str(tmp_path / f"events{r}.db"), reference, tries=4, seed=1, points=1

@@ -139,7 +139,7 @@ def test_size_distribution_log_scales() -> None:
     assert ax.get_yscale() == "log" and ax.get_xscale() == "log"
 
 
-@pytest.mark.parametrize("method", ["pca", "tsne"])
+@pytest.mark.parametrize("method", ["pca", pytest.param("tsne", marks=pytest.mark.slow)])
 def test_article_map(model: sc.StoryClusterer, method: str) -> None:
     fig = article_map(model.embeddings_, model.result_, method=method, top=2)
     assert isinstance(fig, Figure)

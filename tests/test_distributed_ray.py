@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 pytestmark = [
+    pytest.mark.slow,  # every test here starts a local Ray cluster
     pytest.mark.filterwarnings("ignore::DeprecationWarning"),
     pytest.mark.filterwarnings("ignore::ResourceWarning"),
     pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning"),

@@ -21,6 +21,12 @@ def model() -> sc.StoryClusterer:
     return sc.StoryClusterer(model=HashingEmbedder()).fit(event_articles()[0])
 
 
+@pytest.mark.slow  # t-SNE: seconds of threaded work on a busy machine
+def test_document_map_tsne_from_embeddings_and_result(model):
+    same = document_map(model.embeddings_, model.result_, method="tsne", top=1)
+    assert len(same.data) == 2
+
+
 def test_document_map_hover_shows_title_source_date_and_event(model):
     fig = document_map(model)
     assert isinstance(fig, go.Figure)
@@ -34,8 +40,6 @@ def test_document_map_hover_shows_title_source_date_and_event(model):
     assert member.title in hover and member.source in hover
     assert member.published_at.date().isoformat() in hover
     assert f"event: {event.label}" in hover
-    same = document_map(model.embeddings_, model.result_, method="tsne", top=1)
-    assert len(same.data) == 2
     with pytest.raises(ValueError, match="method"):
         document_map(model, method="umap")
     with pytest.raises(ValueError, match="one row per article"):

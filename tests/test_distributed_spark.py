@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 pytestmark = [
+    pytest.mark.slow,  # every test here starts a local Spark session
     pytest.mark.filterwarnings("ignore::DeprecationWarning"),
     pytest.mark.filterwarnings("ignore::ResourceWarning"),
     pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning"),

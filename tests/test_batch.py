@@ -573,6 +573,7 @@ def test_short_text_params_are_checked(event_records, name, value):
         StoryClusterer(**{name: value}).fit(event_records)
 
 
+@pytest.mark.slow
 def test_headlines_of_real_events_cluster_better_with_the_short_text_scoring(embedder):
     # gvc's titles alone (510 reports of 241 gun-violence incidents, about 10 words each):
     # with the article scoring (4.75 SDs, words weighing twice the embedding) B3-F1 is 0.816,
