@@ -34,6 +34,8 @@ class PostgresStore(EventStore):
     int_type = "BIGINT"
     greatest = "GREATEST"
     text_order = ' COLLATE "C"'
+    cross_join = "JOIN"
+    span_index = ""
 
     def __init__(self, dsn: str) -> None:
         self.dsn = dsn

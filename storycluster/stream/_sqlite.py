@@ -40,6 +40,8 @@ class SQLiteStore(EventStore):
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=FULL")
             conn.execute("PRAGMA busy_timeout=30000")
+            if writer:  # the candidate index and term statistics take random upserts
+                conn.execute("PRAGMA cache_size=-32768")
         return conn
 
     def _tables(self) -> set[str]:

@@ -285,9 +285,36 @@ def _scoring_rows(b: Bundle, axis: int) -> ScoringRows:
     )
 
 
+#: Pairs scored per block in :func:`scores` (bounds the float64 intermediates).
+_BLOCK_PAIRS = 1_000_000
+
+
+def _rows_of(b: Bundle, lo: int, hi: int) -> Bundle:
+    return Bundle(
+        dense=b.dense[lo:hi],
+        lexical=b.lexical[lo:hi],
+        entities=b.entities[lo:hi],
+        mean=b.mean[:, lo:hi],
+        sd=b.sd[:, lo:hi],
+        days=b.days[lo:hi],
+    )
+
+
 def scores(a: Bundle, b: Bundle, weights: SimilarityWeights) -> np.ndarray:
-    """The shared event similarity (:func:`combine_scores`) of every pair of rows."""
-    return combine_scores(_cosines(a, b), _scoring_rows(a, 1), _scoring_rows(b, 0), weights)
+    """The shared event similarity (:func:`combine_scores`) of every pair of rows, float32,
+    computed in row blocks."""
+    n_a, n_b = a.dense.shape[0], b.dense.shape[0]
+    step = max(1, _BLOCK_PAIRS // max(n_b, 1))
+    if n_a <= step:
+        return combine_scores(_cosines(a, b), _scoring_rows(a, 1), _scoring_rows(b, 0), weights)
+    out = np.empty((n_a, n_b), dtype=np.float32)
+    rows_b = _scoring_rows(b, 0)
+    for lo in range(0, n_a, step):
+        part = _rows_of(a, lo, min(lo + step, n_a))
+        out[lo : lo + step] = combine_scores(
+            _cosines(part, b), _scoring_rows(part, 1), rows_b, weights
+        )
+    return out
 
 
 # -- one batch ---------------------------------------------------------------------------------
@@ -458,7 +485,7 @@ def plan_batch(
         items = arrivals + [r for ms in cand_members for r in ms]
         item_index = {a: i for i, a in enumerate(items)}
         all_bundle = bundle(new_rows + fresh(items[n_new:]), idf_lex, idf_ent, dim)
-        item_scores = scores(all_bundle, all_bundle, weights).astype(np.float64)
+        item_scores = scores(all_bundle, all_bundle, weights)
         spans = [(row.day, row.day) for row in new_rows] + [
             (event(e).first, event(e).last) for e in cands
         ]
@@ -570,7 +597,7 @@ def plan_batch(
             for j in positions:
                 others = [i for i in member_set if i != j]
                 if others:
-                    score_out[j] = round(float(item_scores[j, others].mean()), 6)
+                    score_out[j] = round(float(item_scores[j, others].astype(np.float64).mean()), 6)
 
     # Summaries of changed events (representative, keywords, label).
     res_bundle_mean = _reservoir_mean(res_rows + new_rows, idf_lex)

@@ -142,6 +142,8 @@ class EventStore:
     int_type = "INTEGER"
     greatest = "max"
     text_order = ""
+    cross_join = "CROSS JOIN"  # SQLite: the left table drives the join
+    span_index = "INDEXED BY events_span"  # SQLite: events near a day, by their last day
     #: One connection for writer and readers (an in-memory database): a lock serialises them.
     shared_reader = False
     url = ""
@@ -219,10 +221,12 @@ class EventStore:
                 created_batch {i} NOT NULL, updated_batch {i} NOT NULL,
                 first_day {r}, last_day {r}, touched_day {r}, close_day {r},
                 texts_dropped {i} NOT NULL DEFAULT 0, scoring TEXT NOT NULL)""",
-            "CREATE INDEX events_size ON events (size)",
-            "CREATE INDEX events_last ON events (last_day)",
-            "CREATE INDEX events_first ON events (first_day)",
-            "CREATE INDEX events_absorbed ON events (absorbed_into)",
+            # Live events (absorbed_into IS NULL) in each order events() offers.
+            "CREATE INDEX events_size ON events (absorbed_into, size)",
+            "CREATE INDEX events_last ON events (absorbed_into, last_day)",
+            "CREATE INDEX events_first ON events (absorbed_into, first_day)",
+            "CREATE INDEX events_updated ON events (absorbed_into, updated_batch)",
+            "CREATE INDEX events_span ON events (last_day, first_day)",
             "CREATE INDEX events_close ON events (is_open, texts_dropped, close_day)",
             f"""CREATE TABLE articles (
                 arrival {i} NOT NULL UNIQUE, id TEXT PRIMARY KEY, event_id TEXT NOT NULL,
@@ -426,18 +430,33 @@ class EventStore:
         if not terms:
             return []
         marks = ", ".join("?" * len(terms))
-        params: list[Any] = [int(t) for t in terms]
-        when = ""
-        if lo is not None:
-            when = " AND (e.last_day IS NULL OR (e.last_day >= ? AND e.first_day <= ?))"
-            params += [lo, hi]
-        rows = self._writer_query(
-            "SELECT e.id FROM sc_event_terms p JOIN events e ON e.id = p.event_id "
-            f"WHERE p.term IN ({marks}) AND e.is_open = 0 AND e.absorbed_into IS NULL{when} "
-            f"GROUP BY e.id, e.seq ORDER BY COUNT(*) DESC, e.seq DESC LIMIT {int(limit)}",
-            params,
+        terms_ = [int(t) for t in terms]
+        tail = (
+            f"AND e.is_open = 0 AND e.absorbed_into IS NULL GROUP BY e.id, e.seq "
+            f"ORDER BY COUNT(*) DESC, e.seq DESC LIMIT {int(limit)}"
         )
-        return [r[0] for r in rows]
+        if lo is None:
+            rows = self._writer_query(
+                "SELECT e.id FROM sc_event_terms p JOIN events e ON e.id = p.event_id "
+                f"WHERE p.term IN ({marks}) {tail}",
+                terms_,
+            )
+            return [r[0] for r in rows]
+        # A dated article: only events whose span comes near its day, found by their span
+        # first (a handful), not by its terms (every event that ever used them).
+        rows = self._writer_query(
+            f"SELECT e.id FROM events e {self.span_index} {self.cross_join} sc_event_terms p "
+            f"ON p.event_id = e.id WHERE e.last_day >= ? AND e.first_day <= ? "
+            f"AND p.term IN ({marks}) {tail}",
+            [lo, hi, *terms_],
+        )
+        undated = self._writer_query(
+            f"SELECT e.id FROM events e {self.cross_join} sc_event_terms p "
+            f"ON p.event_id = e.id WHERE e.last_day IS NULL AND e.is_open = 0 "
+            f"AND p.term IN ({marks}) {tail}",
+            terms_,
+        )
+        return [r[0] for r in rows] + [r[0] for r in undated if r[0] not in {x[0] for x in rows}]
 
     # -- the one write ------------------------------------------------------------------------
 
@@ -482,11 +501,12 @@ class EventStore:
                     sql("UPDATE articles SET event_id = ? WHERE event_id = ?"), (survivor, absorbed)
                 )
                 cur.execute(
-                    sql(
-                        "UPDATE events SET absorbed_into = ?, is_open = 0 WHERE id = ? "
-                        "OR absorbed_into = ?"
-                    ),
-                    (survivor, absorbed, absorbed),
+                    sql("UPDATE events SET absorbed_into = ?, is_open = 0 WHERE id = ?"),
+                    (survivor, absorbed),
+                )
+                cur.execute(
+                    sql("UPDATE events SET absorbed_into = ? WHERE absorbed_into = ?"),
+                    (survivor, absorbed),
                 )
                 cur.execute(
                     sql("UPDATE merges SET survivor = ? WHERE survivor = ?"), (survivor, absorbed)
