@@ -167,14 +167,14 @@ def main() -> None:
         target, stop = start_postgres(args.pg_bin)
     stream = StreamClusterer(store=target, model="unused", cache=False)
     commit_times: list[float] = []
-    original_commit = stream.store.commit
+    original_commit = stream.event_store.commit
 
     def timed_commit(change) -> None:
         t0 = time.perf_counter()
         original_commit(change)
         commit_times.append(time.perf_counter() - t0)
 
-    stream.store.commit = timed_commit  # type: ignore[method-assign]
+    stream.event_store.commit = timed_commit  # type: ignore[method-assign]
     batch_times: list[float] = []
     seen: list[str] = []
     rng = random.Random(0)
@@ -192,7 +192,7 @@ def main() -> None:
             seen.extend(a.id for a in articles)
             if checkpoints and len(seen) >= checkpoints[0]:
                 checkpoints.pop(0)
-                n_articles, n_events = stream.store.counts()
+                n_articles, n_events = stream.event_store.counts()
                 ids = rng.sample(seen, 200)
                 it = iter(ids * 2)
                 q_events = latency(lambda: stream.events(limit=20), 30)

@@ -574,7 +574,7 @@ def test_near_duplicates_are_marked() -> None:
 
 def test_commit_cost_grows_with_the_batch_not_the_state(tmp_path) -> None:
     s = stream(store=tmp_path / "e.db", window=2.0)
-    writer = s.store._writer
+    writer = s.event_store._writer
     changes = []
     for day in range(40):
         before = writer.total_changes
