@@ -156,6 +156,7 @@ def main() -> None:
     parser.add_argument("--checkpoints", type=int, nargs="+", default=[20_000, 100_000, 200_000])
     parser.add_argument("--window", type=int, default=50, help="batches averaged per checkpoint")
     parser.add_argument("--pg-bin", type=Path, default=Path("/usr/lib/postgresql/15/bin"))
+    parser.add_argument("--stream-window", type=float, default=90.0, help="the stream's window")
     args = parser.parse_args()
 
     cycle, vectors = corpus()
@@ -165,7 +166,7 @@ def main() -> None:
         target = str(workdir / "events.db")
     else:
         target, stop = start_postgres(args.pg_bin)
-    stream = StreamClusterer(store=target, model="unused", cache=False)
+    stream = StreamClusterer(store=target, model="unused", cache=False, window=args.stream_window)
     commit_times: list[float] = []
     original_commit = stream.event_store.commit
 

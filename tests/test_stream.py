@@ -340,7 +340,7 @@ def test_store_with_other_parameters_is_refused(tmp_path) -> None:
     s.partial_fit([article(0, "quake")])
     s.close()
     other = stream(store=path, window=7.0)  # __init__ only stores its arguments ...
-    with pytest.raises(StoreError, match=r"other parameters: window=30\.0"):
+    with pytest.raises(StoreError, match=r"other parameters: window=90\.0"):
         len(other)  # ... the store is opened, and refused, on first use
     same = stream(store=path)  # the same parameters: resumed
     assert same.event_of("quake-0")
@@ -779,7 +779,7 @@ def _replay_order(name: str) -> list[Article]:
 #: apart (a 3,650-day window gives 0.912); the headlines lose to 50-article batches what one
 #: linkage over all of them finds (batches of 1,000 give 0.740).
 _REPLAY_GAP = {
-    "ecbplus": "follow-ups months apart: beyond the 30-day window",
+    "ecbplus": "follow-ups months apart: beyond the 90-day window",
     "googlenews": "short headlines: batches of 50 commit early",
 }
 

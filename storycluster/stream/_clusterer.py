@@ -243,7 +243,10 @@ class StreamClusterer(BaseEstimator):
         these, refused otherwise (:class:`StoreError`); :meth:`open` resumes with the stored
         parameters.
     window:
-        Days after its last article during which an event accepts new ones (live events).
+        Days after its last article during which an event accepts new ones (live events). The
+        default, 90 days, lets follow-up reports months later (a trial, an anniversary) join
+        their event, as the batch clusterer lets them: replaying gvc, 30 days give 0.965
+        B-cubed F1, 90 days 0.970, batch 0.978; memory for live events grows with it.
     seed, reservoir_size:
         The background reservoir: past articles each new article's background is measured
         against (seeded reservoir sampling).
@@ -291,7 +294,7 @@ class StreamClusterer(BaseEstimator):
         short_threshold: float = DEFAULT_SHORT_THRESHOLD,
         short_dense_weight: float = DEFAULT_SHORT_DENSE_WEIGHT,
         short_lexical_weight: float = DEFAULT_SHORT_LEXICAL_WEIGHT,
-        window: float = 30.0,
+        window: float = 90.0,
         clean: bool = True,
         lead_chars: int = 400,
         max_chars: int = 20_000,
