@@ -9,6 +9,11 @@ and events stored, the live events in memory, the mean time per batch over the l
 
     python benchmarks/stream_store.py --store sqlite [--articles 200000] [--batch 100]
     python benchmarks/stream_store.py --store postgres     # starts a throw-away local server
+    python benchmarks/stream_store.py --store sqlite --queries 100000   # query latency only
+
+``--queries N`` fills a new store with N synthetic events (two articles each) directly through
+the store's bulk loader, then times ``events(limit=20)`` (by size, open only, last day) and
+``event_of``.
 
 PostgreSQL runs from the machine's binaries (``--pg-bin``, default /usr/lib/postgresql/15/bin)
 in a temporary directory, on a loopback port.
@@ -148,6 +153,70 @@ def latency(fn, repeat: int) -> float:
     return 1e3 * statistics.median(times)
 
 
+def query_latency(stream: StreamClusterer, n_events: int, label: str) -> None:
+    import json
+
+    from storycluster.stream._store import ARTICLE_COLUMNS, EVENT_COLUMNS
+
+    rng = np.random.default_rng(0)
+    store = stream.event_store
+    events, articles = [], []
+    for i in range(n_events):
+        day = 19_000 + i / 500
+        size = int(rng.zipf(2.0)) if i % 7 else 2
+        events.append(
+            {
+                "id": f"ev_{i:016x}",
+                "seq": i,
+                "label": f"event {i}",
+                "size": size,
+                "first_seen": None,
+                "last_seen": None,
+                "sources": "[]",
+                "keywords": "[]",
+                "representative": f"a{i}-0",
+                "is_open": int(i > n_events - 500),
+                "absorbed_into": None,
+                "created_batch": i // 100,
+                "updated_batch": i // 100,
+                "first_day": day,
+                "last_day": day + 1,
+                "touched_day": day + 1,
+                "close_day": day + 91,
+                "texts_dropped": 0,
+                "scoring": "[]",
+            }
+        )
+        for k in range(2):
+            row = dict.fromkeys(ARTICLE_COLUMNS)
+            row.update(
+                arrival=2 * i + k,
+                id=f"a{i}-{k}",
+                event_id=f"ev_{i:016x}",
+                metadata="{}",
+                batch=i // 100,
+                label="x",
+                title=f"title {i}",
+                text="text " * 50,
+            )
+            articles.append(tuple(row[c] for c in ARTICLE_COLUMNS))
+    store.load_rows("events", EVENT_COLUMNS, [tuple(e[c] for c in EVENT_COLUMNS) for e in events])
+    store.load_rows("articles", ARTICLE_COLUMNS, articles)
+    ids = [f"a{int(i)}-0" for i in rng.integers(0, n_events, 500)]
+    it = iter(ids)
+    timings = {
+        "events(limit=20)": latency(lambda: stream.events(limit=20), 50),
+        "events(open_only=True, limit=20)": latency(
+            lambda: stream.events(open_only=True, limit=20), 50
+        ),
+        "events(order_by='last_seen', limit=20)": latency(
+            lambda: stream.events(order_by="last_seen", limit=20), 50
+        ),
+        "event_of": latency(lambda: stream.event_of(next(it)), 500),
+    }
+    print(json.dumps({"store": label, "events": n_events, "median_ms": timings}, indent=1))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--store", choices=["sqlite", "postgres"], default="sqlite")
@@ -157,9 +226,10 @@ def main() -> None:
     parser.add_argument("--window", type=int, default=50, help="batches averaged per checkpoint")
     parser.add_argument("--pg-bin", type=Path, default=Path("/usr/lib/postgresql/15/bin"))
     parser.add_argument("--stream-window", type=float, default=90.0, help="the stream's window")
+    parser.add_argument("--queries", type=int, default=0, help="query latency with N events")
     args = parser.parse_args()
 
-    cycle, vectors = corpus()
+    cycle, vectors = corpus() if not args.queries else ([], None)
     workdir = Path(tempfile.mkdtemp(prefix="sc-bench-"))
     stop = None
     if args.store == "sqlite":
@@ -176,6 +246,15 @@ def main() -> None:
         commit_times.append(time.perf_counter() - t0)
 
     stream.event_store.commit = timed_commit  # type: ignore[method-assign]
+    if args.queries:
+        try:
+            query_latency(stream, args.queries, args.store)
+        finally:
+            stream.close()
+            shutil.rmtree(workdir, ignore_errors=True)
+            if stop is not None:
+                stop()
+        return
     batch_times: list[float] = []
     seen: list[str] = []
     rng = random.Random(0)

@@ -35,6 +35,7 @@ class PostgresStore(EventStore):
     greatest = "GREATEST"
     text_order = ' COLLATE "C"'
     cross_join = "JOIN"
+    nulls_last = " NULLS LAST"
     span_index = ""
 
     def __init__(self, dsn: str) -> None:

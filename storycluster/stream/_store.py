@@ -143,6 +143,7 @@ class EventStore:
     greatest = "max"
     text_order = ""
     cross_join = "CROSS JOIN"  # SQLite: the left table drives the join
+    nulls_last = ""  # SQLite: DESC puts NULLs last already (and indexes cannot say so)
     span_index = "INDEXED BY events_span"  # SQLite: events near a day, by their last day
     #: One connection for writer and readers (an in-memory database): a lock serialises them.
     shared_reader = False
@@ -221,11 +222,20 @@ class EventStore:
                 created_batch {i} NOT NULL, updated_batch {i} NOT NULL,
                 first_day {r}, last_day {r}, touched_day {r}, close_day {r},
                 texts_dropped {i} NOT NULL DEFAULT 0, scoring TEXT NOT NULL)""",
-            # Live events (absorbed_into IS NULL) in each order events() offers.
-            "CREATE INDEX events_size ON events (absorbed_into, size)",
-            "CREATE INDEX events_last ON events (absorbed_into, last_day)",
-            "CREATE INDEX events_first ON events (absorbed_into, first_day)",
-            "CREATE INDEX events_updated ON events (absorbed_into, updated_batch)",
+            # Live events (absorbed_into IS NULL) in each order events() offers, ties by id:
+            # events(limit=20) reads 20 index entries, whatever the number of events.
+            f"CREATE INDEX events_size ON events (size DESC, id{self.text_order}) "
+            "WHERE absorbed_into IS NULL",
+            f"CREATE INDEX events_last ON events (last_day DESC{self.nulls_last}, "
+            f"id{self.text_order}) "
+            "WHERE absorbed_into IS NULL",
+            f"CREATE INDEX events_first ON events (first_day DESC{self.nulls_last}, "
+            f"id{self.text_order}) "
+            "WHERE absorbed_into IS NULL",
+            f"CREATE INDEX events_updated ON events (updated_batch DESC, size DESC, "
+            f"id{self.text_order}) WHERE absorbed_into IS NULL",
+            "CREATE INDEX events_absorbed ON events (absorbed_into) "
+            "WHERE absorbed_into IS NOT NULL",
             "CREATE INDEX events_span ON events (last_day, first_day)",
             "CREATE INDEX events_close ON events (is_open, texts_dropped, close_day)",
             f"""CREATE TABLE articles (
@@ -676,8 +686,8 @@ class EventStore:
             where.append("is_open = 1")
         order = {
             "size": f"size DESC, id{self.text_order}",
-            "last_seen": f"last_day DESC, id{self.text_order}",
-            "first_seen": f"first_day DESC, id{self.text_order}",
+            "last_seen": f"last_day DESC NULLS LAST, id{self.text_order}",
+            "first_seen": f"first_day DESC NULLS LAST, id{self.text_order}",
             "updated": f"updated_batch DESC, size DESC, id{self.text_order}",
             "id": f"id{self.text_order}",
         }[order_by]
