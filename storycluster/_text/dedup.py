@@ -170,18 +170,7 @@ def find_near_duplicates(
         n_words.append(len(toks))
 
     if sketch_docs:
-        # datasketch's sha1_hash32 of each distinct word, computed once (inlined: a third
-        # faster than calling it).
-        sha1 = hashlib.sha1
-        word_hash = {
-            word: _UNPACK_U32(sha1(word.encode("utf8")).digest())[0] for word in set(flat_words)
-        }
-        shingle_hashes, starts = _shingle_hashes(
-            np.fromiter(map(word_hash.__getitem__, flat_words), dtype=np.uint64),
-            np.asarray(n_words, dtype=np.intp),
-            shingle_size,
-        )
-        sigs = minhash_signatures(shingle_hashes, starts, perm_a, perm_b)
+        sigs = _word_signatures(flat_words, n_words, shingle_size, perm_a, perm_b)
 
         # LSH banding: one 64-bit key per (text, band); texts sharing a key in any band are
         # candidates.  Bucket collisions of the 64-bit key only add candidates, which are
@@ -298,6 +287,32 @@ def _shingle_hashes(
     # is the window at doc_starts[d] + k = j + (doc_starts[d] - starts[d]).
     keep = np.arange(int(n_shingles.sum())) + np.repeat(doc_starts - starts, n_shingles)
     return acc[keep], starts
+
+
+def _word_signatures(
+    flat_words: list[str],
+    n_words: list[int],
+    shingle_size: int,
+    perm_a: np.ndarray,
+    perm_b: np.ndarray,
+) -> np.ndarray:
+    """MinHash signatures (one row per text) of the word shingles of texts given back to back.
+
+    ``flat_words`` holds the words of all texts in turn (``n_words[d]`` for text ``d``, each at
+    least ``shingle_size``).
+    """
+    # datasketch's sha1_hash32 of each distinct word, computed once (inlined: a third
+    # faster than calling it).
+    sha1 = hashlib.sha1
+    word_hash = {
+        word: _UNPACK_U32(sha1(word.encode("utf8")).digest())[0] for word in set(flat_words)
+    }
+    shingle_hashes, starts = _shingle_hashes(
+        np.fromiter(map(word_hash.__getitem__, flat_words), dtype=np.uint64),
+        np.asarray(n_words, dtype=np.intp),
+        shingle_size,
+    )
+    return minhash_signatures(shingle_hashes, starts, perm_a, perm_b)
 
 
 def minhash_signatures(
@@ -418,16 +433,7 @@ def text_sketches(
         n_words.append(len(words))
     if sketched:
         perm_a, perm_b = _permutations(num_perm, seed)
-        sha1 = hashlib.sha1
-        word_hash = {
-            word: _UNPACK_U32(sha1(word.encode("utf8")).digest())[0] for word in set(flat_words)
-        }
-        shingle_hashes, starts = _shingle_hashes(
-            np.fromiter(map(word_hash.__getitem__, flat_words), dtype=np.uint64),
-            np.asarray(n_words, dtype=np.intp),
-            shingle_size,
-        )
-        signatures = minhash_signatures(shingle_hashes, starts, perm_a, perm_b)
+        signatures = _word_signatures(flat_words, n_words, shingle_size, perm_a, perm_b)
         for pos, i in enumerate(sketched):
             sigs[i] = np.asarray(signatures[pos], dtype=np.uint64)
     return keys, sigs
