@@ -102,7 +102,6 @@ def timeline(
     axes says how many. A one-day event gets a minimum visible width.
     """
     plt = _require_matplotlib("timeline")
-    import matplotlib.dates as mdates
     from matplotlib import colormaps
     from matplotlib.colors import Normalize
     from matplotlib.ticker import MaxNLocator
@@ -126,38 +125,10 @@ def timeline(
             _note(ax, "; ".join(notes))
         return fig
 
-    starts = np.array([mdates.date2num(c.first_published) for c in order])
-    ends = np.array([mdates.date2num(c.last_published) for c in order])
-    total = float(ends.max() - starts.min())
-    min_width = max(total * 0.006, 0.5)  # days; keeps a one-day event visible
-    widths = np.maximum(ends - starts, min_width)
-    lefts = starts - (widths - (ends - starts)) / 2
     sizes = np.array([c.size for c in order])
     norm = Normalize(vmin=min(1, int(sizes.min())), vmax=max(int(sizes.max()), 2))
     cmap = colormaps["viridis_r"]
-    rows = np.arange(len(order))
-    ax.barh(
-        rows, widths, left=lefts, height=0.6, color=cmap(norm(sizes)), edgecolor="none", alpha=0.85
-    )
-    xs: list[float] = []
-    ys: list[float] = []
-    for row, event in zip(rows, order, strict=True):
-        for member in event.members:
-            if member.published_at is not None:
-                xs.append(mdates.date2num(member.published_at))
-                ys.append(float(row))
-    ax.scatter(xs, ys, s=10, color="#222222", zorder=3, linewidths=0)
-    ax.set_yticks(rows, [f"{_text(_event_name(c))} ({c.size})" for c in order], fontsize="small")
-    ax.set_ylim(len(order) - 0.5, -0.5)
-    pad = max(total * 0.03, 1.0)
-    ax.set_xlim(starts.min() - pad, ends.max() + pad)
-    locator = mdates.AutoDateLocator(minticks=3, maxticks=8)
-    ax.xaxis.set_major_locator(locator)
-    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
-    ax.grid(axis="x", color="#e5e5e5", linewidth=0.8)
-    ax.set_axisbelow(True)
-    for side in ("top", "right"):
-        ax.spines[side].set_visible(False)
+    _event_rows(ax, order, cmap(norm(sizes)), height=0.6, dot_size=10, alpha=0.85)
     ax.set_title("Events over time (first to last publication)", loc="left")
     colorbar = fig.colorbar(plt.cm.ScalarMappable(norm=norm, cmap=cmap), ax=ax, pad=0.01)
     colorbar.set_label("articles in event")
@@ -184,7 +155,6 @@ def story_timeline(
     axes says how many there are, and the title gives the story's label and span.
     """
     plt = _require_matplotlib("story_timeline")
-    import matplotlib.dates as mdates
 
     if not isinstance(result, ClusteringResult):
         raise TypeError(f"story_timeline() takes a ClusteringResult, got {type(result).__name__}")
@@ -210,25 +180,48 @@ def story_timeline(
         if notes:
             _note(ax, "; ".join(notes))
         return fig
-    starts = np.array([mdates.date2num(e.first_published) for e in shown])
-    ends = np.array([mdates.date2num(e.last_published) for e in shown])
+    colours = ["#0b4f9c" if e.id == chosen.representative_event else "#7fb2e5" for e in shown]
+    _event_rows(ax, shown, colours, height=0.55, dot_size=12)
+    if notes:
+        _note(ax, "; ".join(notes))
+    return fig
+
+
+def _event_rows(
+    ax: Axes,
+    events: Sequence[Event],
+    colours: Any,
+    *,
+    height: float,
+    dot_size: float,
+    alpha: float | None = None,
+) -> None:
+    """Dated ``events`` on ``ax``, one row each, the first at the top.
+
+    Each event is a bar from its first to its last publication (a one-day event gets a
+    minimum visible width) with a dot per dated member, labelled on the y axis with the event's
+    label and size; the x axis shows dates.
+    """
+    import matplotlib.dates as mdates
+
+    starts = np.array([mdates.date2num(e.first_published) for e in events])
+    ends = np.array([mdates.date2num(e.last_published) for e in events])
     total = float(ends.max() - starts.min())
-    min_width = max(total * 0.006, 0.5)
+    min_width = max(total * 0.006, 0.5)  # days; keeps a one-day event visible
     widths = np.maximum(ends - starts, min_width)
     lefts = starts - (widths - (ends - starts)) / 2
-    rows = np.arange(len(shown))
-    colours = ["#0b4f9c" if e.id == chosen.representative_event else "#7fb2e5" for e in shown]
-    ax.barh(rows, widths, left=lefts, height=0.55, color=colours, edgecolor="none")
+    rows = np.arange(len(events))
+    ax.barh(rows, widths, left=lefts, height=height, color=colours, edgecolor="none", alpha=alpha)
     xs: list[float] = []
     ys: list[float] = []
-    for row, event in zip(rows, shown, strict=True):
+    for row, event in zip(rows, events, strict=True):
         for member in event.members:
             if member.published_at is not None:
                 xs.append(mdates.date2num(member.published_at))
                 ys.append(float(row))
-    ax.scatter(xs, ys, s=12, color="#222222", zorder=3, linewidths=0)
-    ax.set_yticks(rows, [f"{_text(_event_name(e))} ({e.size})" for e in shown], fontsize="small")
-    ax.set_ylim(len(shown) - 0.5, -0.5)
+    ax.scatter(xs, ys, s=dot_size, color="#222222", zorder=3, linewidths=0)
+    ax.set_yticks(rows, [f"{_text(_event_name(e))} ({e.size})" for e in events], fontsize="small")
+    ax.set_ylim(len(events) - 0.5, -0.5)
     pad = max(total * 0.03, 1.0)
     ax.set_xlim(starts.min() - pad, ends.max() + pad)
     locator = mdates.AutoDateLocator(minticks=3, maxticks=8)
@@ -238,9 +231,6 @@ def story_timeline(
     ax.set_axisbelow(True)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
-    if notes:
-        _note(ax, "; ".join(notes))
-    return fig
 
 
 def _story_span(story: Story) -> str:
