@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 from .models import Article, Event, Story
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from ._features.embedding import Embedder
     from .batch import StoryClusterer
 
@@ -111,14 +113,19 @@ def _shorten(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
+def _dates(first_published: datetime | None, last_published: datetime | None) -> str:
+    """``"first..last"`` (days; one day when they are equal), or ``""`` without dates."""
+    if not (first_published and last_published):
+        return ""
+    first, last = first_published.date(), last_published.date()
+    return str(first) if first == last else f"{first}..{last}"
+
+
 def format_events(events: Sequence[Event], top: int) -> str:
     """A plain-text table of the ``top`` largest events."""
     lines = [f"{'size':>4}  {'event id':<19}  {'dates':<23}  label / keywords"]
     for event in events[:top]:
-        dates = ""
-        if event.first_published and event.last_published:
-            first, last = event.first_published.date(), event.last_published.date()
-            dates = str(first) if first == last else f"{first}..{last}"
+        dates = _dates(event.first_published, event.last_published)
         lines.append(f"{event.size:>4}  {event.id:<19}  {dates:<23}  {_shorten(event.label, 70)}")
         if event.keywords:
             lines.append(f"{'':>4}  {'':<19}  {'':<23}  [{', '.join(event.keywords[:6])}]")
@@ -131,10 +138,7 @@ def format_stories(stories: Sequence[Story], top: int) -> str:
     """A plain-text table of the ``top`` largest stories (articles, events, label)."""
     lines = [f"{'size':>4}  {'events':>6}  {'story id':<19}  {'dates':<23}  label"]
     for story in stories[:top]:
-        dates = ""
-        if story.first_published and story.last_published:
-            first, last = story.first_published.date(), story.last_published.date()
-            dates = str(first) if first == last else f"{first}..{last}"
+        dates = _dates(story.first_published, story.last_published)
         lines.append(
             f"{story.size:>4}  {story.n_events:>6}  {story.id:<19}  {dates:<23}  "
             f"{_shorten(story.label, 62)}"
