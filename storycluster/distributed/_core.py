@@ -32,7 +32,7 @@ from __future__ import annotations
 import hashlib
 import math
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -856,12 +856,6 @@ def _records(pdf: pd.DataFrame) -> list[dict[str, Any]]:
 
 def _empty_assignments() -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype=object) for c in ASSIGNMENT_COLUMNS})
-
-
-def iter_batches(frame: pd.DataFrame, size: int) -> Iterator[pd.DataFrame]:
-    """``frame`` in consecutive slices of at most ``size`` rows."""
-    for start in range(0, len(frame), size):
-        yield frame.iloc[start : start + size]
 
 
 def frame_from_articles(articles: Any, embeddings: np.ndarray) -> pd.DataFrame:
