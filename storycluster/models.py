@@ -251,7 +251,10 @@ class Event(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    id: str = Field(description="Stable id derived from the member ids: same members, same id.")
+    id: str = Field(
+        description="Named after the event's founding article (``ev_`` and a hash of its id), "
+        "so it stays the same when later articles join."
+    )
     size: int = Field(ge=1)
     representative: Article
     members: list[EventMember]
@@ -316,7 +319,10 @@ class Story(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    id: str = Field(description="Stable id derived from the event ids: same events, same id.")
+    id: str = Field(
+        description="Named after the story's founding article (``st_`` and a hash of its id), "
+        "as an event is, so it stays the same when later events join."
+    )
     size: int = Field(ge=1, description="Articles in the story's events.")
     events: list[str] = Field(min_length=1, description="Event ids, earliest first.")
     representative_event: str
