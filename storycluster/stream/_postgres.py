@@ -36,6 +36,7 @@ class PostgresStore(EventStore):
     text_order = ' COLLATE "C"'
     cross_join = "JOIN"
     nulls_last = " NULLS LAST"
+    without_rowid = ""
     span_index = ""
 
     def __init__(self, dsn: str) -> None:
