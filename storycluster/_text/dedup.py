@@ -435,5 +435,5 @@ def text_sketches(
         perm_a, perm_b = _permutations(num_perm, seed)
         signatures = _word_signatures(flat_words, n_words, shingle_size, perm_a, perm_b)
         for pos, i in enumerate(sketched):
-            sigs[i] = np.asarray(signatures[pos], dtype=np.uint64)
+            sigs[i] = np.array(signatures[pos], dtype=np.uint64)  # a copy, not a view
     return keys, sigs

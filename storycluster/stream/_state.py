@@ -374,7 +374,8 @@ def plan_batch(
         Row(
             row=arrivals[j],
             article_id=incoming.articles[j].id,
-            dense=incoming.dense[j],
+            # Copies: a view would keep the whole batch's array alive as long as the row.
+            dense=incoming.dense[j].copy(),
             lex=incoming.lex[j],
             ent=incoming.ent[j],
             mean=np.zeros(3),
