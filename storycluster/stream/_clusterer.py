@@ -34,7 +34,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, fields, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -928,22 +928,7 @@ class StreamClusterer(BaseEstimator):
         import pandas as pd
 
         rows = [asdict(s) for s in self.events(**filters)]
-        frame = pd.DataFrame(
-            rows,
-            columns=[
-                "id",
-                "label",
-                "size",
-                "first_seen",
-                "last_seen",
-                "sources",
-                "keywords",
-                "representative",
-                "is_open",
-                "created_batch",
-                "updated_batch",
-            ],
-        )
+        frame = pd.DataFrame(rows, columns=[field.name for field in fields(EventSummary)])
         return frame.rename(columns={"id": "event_id"})
 
     def articles_of(self, event_id: str) -> list[Article]:
