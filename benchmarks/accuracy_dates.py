@@ -16,6 +16,9 @@ Nothing here is trained: no set is seen in training.
 Variants (all with average linkage at the corpus' threshold unless named otherwise):
 
 * ``default``: the shipped scoring.
+* ``no-weekdays``: without the weekday evidence (two leads naming weekdays two or more days
+  apart lose ``weekday_penalty`` where the publication gap is unknown); ``weekdays-1.0``: with
+  it at twice the default weight.
 * ``time-0.1``: the 0.1 time term (weight 1.25, no cap on the gap).
 * ``no-size-shift``: without the small-corpus shift of the bar.
 * ``threshold+0.5``, ``threshold+1.5``: a higher bar (what dates removed seems to ask for).
@@ -160,6 +163,8 @@ def _hdbscan(method: str) -> Callable[[Corpus, bool], np.ndarray]:
 
 VARIANTS: dict[str, Callable[[Corpus, bool], np.ndarray]] = {
     "default": _linkage(),
+    "no-weekdays": _linkage(weekday_penalty=0.0),
+    "weekdays-1.0": _linkage(weekday_penalty=1.0),
     "time-0.1": _linkage(time_penalty=1.25, time_cap_days=None),
     "no-size-shift": _linkage(size_shift=False),
     "threshold+0.5": _linkage(0.5),

@@ -390,8 +390,15 @@ class StoryClusterer(ClusterMixin, BaseEstimator):
             scoring = {"block_scores": cluster_scores}
 
             def group_stories(events: np.ndarray) -> np.ndarray:
-                days = features.days
-                story = retime_scores(scores, days[:, None], days[None, :], weights, sweights)
+                days, named = features.days, features.weekday_masks
+                story = retime_scores(
+                    scores,
+                    days[:, None],
+                    days[None, :],
+                    weights,
+                    sweights,
+                    weekdays=(named[:, None], named[None, :]),
+                )
                 return dense_story_labels(story, events, story_threshold)
         else:
 

@@ -16,7 +16,7 @@ import numpy as np
 from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from .._text.fields import entity_tokens, lexical_text, word_count
+from .._text.fields import entity_tokens, lexical_text, weekdays_named, word_count
 from ..models import Article
 
 __all__ = [
@@ -58,6 +58,13 @@ class ArticleFeatures:
     words: np.ndarray
     """``(n,)`` int64 words in each article's lexical text (title and body, cut at
     ``max_chars``): tells a corpus of tweets or headlines from one of articles."""
+    weekdays: np.ndarray | None = None
+    """``(n,)`` int64 bit masks of the weekdays each article's title and lead name
+    (:func:`~storycluster._text.fields.weekdays_named`); ``None``: none known (all 0)."""
+
+    def __post_init__(self) -> None:
+        if self.weekdays is None:
+            object.__setattr__(self, "weekdays", np.zeros(len(self), dtype=np.int64))
 
     @cached_property
     def has_evidence(self) -> np.ndarray:
@@ -69,6 +76,12 @@ class ArticleFeatures:
                 np.diff(self.entities.indptr) > 0,
             ]
         )
+
+    @property
+    def weekday_masks(self) -> np.ndarray:
+        """``weekdays``, typed as set (``__post_init__`` fills ``None`` with zeros)."""
+        assert self.weekdays is not None
+        return self.weekdays
 
     def __len__(self) -> int:
         return int(self.dense.shape[0])
@@ -82,6 +95,7 @@ class ArticleFeatures:
             days=self.days[rows],
             vocabulary=self.vocabulary,
             words=self.words[rows],
+            weekdays=self.weekday_masks[rows],
         )
 
 
@@ -154,6 +168,10 @@ def _apply_tfidf(
     return sparse.csr_matrix(normalize(weighted, norm="l2"), dtype=np.float32)
 
 
+def _weekdays(articles: Sequence[Article]) -> np.ndarray:
+    return np.array([weekdays_named(article) for article in articles], dtype=np.int64)
+
+
 def build_features(
     articles: Sequence[Article], dense: np.ndarray, *, max_chars: int
 ) -> ArticleFeatures:
@@ -178,6 +196,7 @@ def fit_features(
         days=days_since_epoch(articles),
         vocabulary=vocabulary,
         words=np.array([word_count(text) for text in texts], dtype=np.int64),
+        weekdays=_weekdays(articles),
     )
     return features, TermWeights(vocabulary, lexical_idf, entity_vocabulary, entity_idf)
 
@@ -202,6 +221,7 @@ def transform_features(
         days=days_since_epoch(articles),
         vocabulary=terms.lexical_vocabulary,
         words=np.array([word_count(text) for text in texts], dtype=np.int64),
+        weekdays=_weekdays(articles),
     )
 
 
@@ -214,4 +234,5 @@ def stack_features(*parts: ArticleFeatures) -> ArticleFeatures:
         days=np.concatenate([part.days for part in parts]),
         vocabulary=parts[0].vocabulary,
         words=np.concatenate([part.words for part in parts]),
+        weekdays=np.concatenate([part.weekday_masks for part in parts]),
     )

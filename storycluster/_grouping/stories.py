@@ -66,14 +66,16 @@ def story_weights(
     The neutral gap is capped by the corpus' median gap between dated articles
     (:func:`storycluster._scoring.similarity.effective_time_scale`), as the event one is, so
     that a corpus of one day's news rewards no closeness at the story level either. The
-    event level's bound on the evidence against (three weeks) and its small-corpus shift do
-    not apply: a story spans weeks, so months apart is still evidence against one story.
+    event level's bound on the evidence against (three weeks), its small-corpus shift and its
+    weekday evidence do not apply: a story spans weeks, so months apart is still evidence
+    against one story, and its events happen on any day of the week.
     """
     return replace(
         event_weights,
         time_penalty=time_penalty,
         time_scale_days=effective_time_scale(days, time_scale_days),
         time_cap_days=None,
+        weekday_penalty=0.0,
         corpus_offset=0.0,
     )
 
@@ -92,9 +94,14 @@ def retime_scores(
     days_cols: np.ndarray,
     old: SimilarityWeights,
     new: SimilarityWeights,
+    *,
+    weekdays: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> np.ndarray:
-    """``scores`` (computed with ``old``) as ``new`` scores them: the time term (and the
+    """``scores`` (computed with ``old``) as ``new`` scores them: the time terms (and the
     constant ``corpus_offset``) swapped.
+
+    ``weekdays`` holds the two sides' weekday masks, shaped as the days; without them the
+    weekday evidence is left as it is.
 
     The text evidence of a pair does not depend on time, so the story scores of pairs whose
     event scores are at hand cost one pass over them. ``days_rows`` and ``days_cols`` are the
@@ -108,6 +115,9 @@ def retime_scores(
         delta += new.time_evidence(gap)
     if old.time_penalty:
         delta -= old.time_evidence(gap)
+    if weekdays is not None:
+        delta += new.weekday_evidence(weekdays[0], weekdays[1], gap)
+        delta -= old.weekday_evidence(weekdays[0], weekdays[1], gap)
     return (scores + delta).astype(np.float32)
 
 

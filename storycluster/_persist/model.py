@@ -15,6 +15,8 @@ A saved model is a directory::
     *.npy             numeric arrays, read with ``allow_pickle=False``:
                       labels                      each article's event (index into events.json)
                       dense, days, words          embeddings, publication days, word counts
+                      weekdays                    weekday names of title and lead (bit masks;
+                                                  absent in models saved before: none named)
                       background_mean, _sd        each article's background, shape (3, n)
                       lexical_*, entities_*       TF-IDF rows as CSR (indptr, indices, data)
                       lexical_idf, entity_idf     the fitted IDF
@@ -112,6 +114,7 @@ def _feature_arrays(prefix: str, features: ArticleFeatures) -> dict[str, np.ndar
         f"{prefix}dense": features.dense,
         f"{prefix}days": features.days,
         f"{prefix}words": features.words,
+        f"{prefix}weekdays": features.weekday_masks,
     }
     for name, matrix in (("lexical", features.lexical), ("entities", features.entities)):
         csr = sparse.csr_matrix(matrix)
@@ -300,6 +303,7 @@ def _features(arrays: dict[str, np.ndarray], prefix: str, terms: TermWeights) ->
             shape=(indptr.size - 1, columns),
         )
 
+    weekdays = arrays.get(f"{prefix}weekdays")
     return ArticleFeatures(
         dense=arrays[f"{prefix}dense"].astype(np.float32, copy=False),
         lexical=csr("lexical", terms.lexical_vocabulary.size),
@@ -307,6 +311,7 @@ def _features(arrays: dict[str, np.ndarray], prefix: str, terms: TermWeights) ->
         days=arrays[f"{prefix}days"].astype(np.float64, copy=False),
         vocabulary=terms.lexical_vocabulary,
         words=arrays[f"{prefix}words"].astype(np.int64, copy=False),
+        weekdays=None if weekdays is None else weekdays.astype(np.int64, copy=False),
     )
 
 
@@ -334,6 +339,10 @@ _ARRAYS = (
 )
 
 
+#: Arrays that models saved by earlier versions lack (loaded as "none known").
+_OPTIONAL_ARRAYS = ("weekdays", "sample_weekdays")
+
+
 def load_model(
     cls: type[StoryClusterer],
     path: str | os.PathLike[str],
@@ -349,6 +358,10 @@ def load_model(
             name: np.load(io.BytesIO(_read(root, f"{name}.npy", listed)), allow_pickle=False)
             for name in _ARRAYS
         }
+        for name in _OPTIONAL_ARRAYS:
+            if f"{name}.npy" in listed:
+                data = _read(root, f"{name}.npy", listed)
+                arrays[name] = np.load(io.BytesIO(data), allow_pickle=False)
         events = [Event.model_validate(e) for e in json.loads(_read(root, "events.json", listed))]
         ids = list(json.loads(_read(root, "articles.json", listed))["ids"])
         vocabularies = json.loads(_read(root, "terms.json", listed))
@@ -386,6 +399,7 @@ def load_model(
         features.entities.shape[0],
         features.days.size,
         features.words.size,
+        features.weekday_masks.size,
         background.mean.shape[1],
         background.sd.shape[1],
     }

@@ -10,7 +10,16 @@ import re
 
 from ..models import Article
 
-__all__ = ["body_text", "embedding_text", "entity_tokens", "lexical_text", "word_count"]
+__all__ = [
+    "WEEKDAY_LEAD_CHARS",
+    "body_text",
+    "embedding_text",
+    "entity_tokens",
+    "lexical_text",
+    "weekday_mask",
+    "weekdays_named",
+    "word_count",
+]
 
 # Capitalised words (names, places, organisations) and numbers (counts, scores, ages, years):
 # the tokens that tell one shooting or one earthquake from another of the same kind.
@@ -63,3 +72,24 @@ _WORD_PATTERN = re.compile(r"(?u)\b\w\w+\b")
 def word_count(text: str) -> int:
     """Number of words (two or more word characters) in ``text``."""
     return len(_WORD_PATTERN.findall(text))
+
+
+#: Characters of the body, after the title, read for weekday names: the lead, where a news report
+#: says on which day its event happened (later paragraphs recount earlier days).
+WEEKDAY_LEAD_CHARS = 400
+_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_WEEKDAY_PATTERN = re.compile(r"\b(" + "|".join(_WEEKDAYS) + r")\b", re.IGNORECASE)
+
+
+def weekday_mask(text: str) -> int:
+    """The English weekday names in ``text`` as bits (1 Monday, 2 Tuesday, ... 64 Sunday); 0
+    when it names none."""
+    mask = 0
+    for name in _WEEKDAY_PATTERN.findall(text):
+        mask |= 1 << _WEEKDAYS.index(name.lower())
+    return mask
+
+
+def weekdays_named(article: Article) -> int:
+    """:func:`weekday_mask` of the article's title and lead (``WEEKDAY_LEAD_CHARS`` of body)."""
+    return weekday_mask(embedding_text(article, WEEKDAY_LEAD_CHARS))

@@ -15,7 +15,14 @@ from .._features.features import days_since_epoch
 from .._features.vectors import check_embeddings
 from .._grouping.representatives import _label
 from .._text.dedup import text_sketches
-from .._text.fields import body_text, embedding_text, entity_tokens, lexical_text, word_count
+from .._text.fields import (
+    body_text,
+    embedding_text,
+    entity_tokens,
+    lexical_text,
+    weekdays_named,
+    word_count,
+)
 from .._text.preparation import prepare_article
 from ..models import Article
 from ._rows import N_FEATURES, sublinear
@@ -134,6 +141,7 @@ def prepare_incoming(
         ent=sublinear(ent),
         days=days,
         words=np.array([word_count(text) for text in texts], dtype=np.int64),
+        weekdays=np.array([weekdays_named(a) for a in prepared], dtype=np.int64),
         published=[
             a.published_at.timestamp() if a.published_at is not None else math.inf for a in items
         ],
@@ -154,6 +162,7 @@ def subset(incoming: Incoming, keep: Sequence[int]) -> Incoming:
         ent=[incoming.ent[i] for i in keep],
         days=incoming.days[list(keep)],
         words=incoming.words[list(keep)],
+        weekdays=incoming.weekdays[list(keep)],
         published=[incoming.published[i] for i in keep],
         norm_keys=[incoming.norm_keys[i] for i in keep],
         sigs=[incoming.sigs[i] for i in keep],

@@ -1,10 +1,11 @@
 """The scoring row of one article in the stream: what its event needs to score newcomers.
 
 A row holds the article's dense vector, its hashed sublinear term counts (lexical and entity),
-its frozen background (mean and standard deviation of each cosine), its day, word count, top
-index terms and near-duplicate sketch. Rows are written to the store once, when the article
-arrives, as one binary blob (:func:`pack` / :func:`unpack`); only the rows that scoring needs
-(capped members of live events, the background reservoir) stay in memory.
+its frozen background (mean and standard deviation of each cosine), its day, word count, the
+weekdays its lead names, top index terms and near-duplicate sketch. Rows are written to the
+store once, when the article arrives, as one binary blob (:func:`pack` / :func:`unpack`); only
+the rows that scoring needs (capped members of live events, the background reservoir) stay in
+memory.
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ class Row:
     terms: tuple[int, ...]  # top lexical and entity index terms (entity terms offset)
     label: str  # the article's label, should it represent its event
     duplicate_of: str | None = None  # the original's id when a near-copy (stored beside)
+    weekdays: int = 0  # weekday names of title and lead (weekday_mask bits); 0 when none
 
 
 def pack(row: Row) -> bytes:
@@ -66,7 +68,7 @@ def pack(row: Row) -> bytes:
         row.day,
         row.published,
         row.words,
-        0.0,
+        float(row.weekdays),  # a spare slot of the first format: rows written before read 0
         row.original,
         row.norm_key,
     )
@@ -92,7 +94,7 @@ def unpack(
     data = bytes(data)
     if len(data) < _HEADER.size:
         raise ValueError(f"scoring row {row} is truncated")
-    magic, dim, n_lex, n_ent, n_sig, n_terms, day, published, words, _, original, norm_key = (
+    (magic, dim, n_lex, n_ent, n_sig, n_terms, day, published, words, weekdays, original, key) = (
         _HEADER.unpack_from(data)
     )
     if magic != _MAGIC:
@@ -129,11 +131,12 @@ def unpack(
         words=int(words),
         published=float(published),
         original=bool(original),
-        norm_key=bytes(norm_key),
+        norm_key=bytes(key),
         sig=sig,
         terms=terms,
         label=label,
         duplicate_of=duplicate_of,
+        weekdays=int(weekdays) if math.isfinite(weekdays) and 0 <= weekdays < 128 else 0,
     )
 
 

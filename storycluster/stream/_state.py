@@ -216,6 +216,7 @@ class Incoming:
     ent: list[tuple[np.ndarray, np.ndarray]]
     days: np.ndarray
     words: np.ndarray
+    weekdays: np.ndarray
     published: list[float]
     norm_keys: list[bytes]
     sigs: list[np.ndarray | None]
@@ -248,6 +249,7 @@ class Bundle:
     mean: np.ndarray
     sd: np.ndarray
     days: np.ndarray
+    weekdays: np.ndarray
 
 
 def bundle(rows: Sequence[Row], idf_lex: np.ndarray, idf_ent: np.ndarray, dim: int) -> Bundle:
@@ -259,6 +261,7 @@ def bundle(rows: Sequence[Row], idf_lex: np.ndarray, idf_ent: np.ndarray, dim: i
         mean=np.array([r.mean for r in rows]).T.reshape(3, len(rows)),
         sd=np.array([r.sd for r in rows]).T.reshape(3, len(rows)),
         days=np.array([r.day for r in rows], dtype=np.float64),
+        weekdays=np.array([r.weekdays for r in rows], dtype=np.int64),
     )
 
 
@@ -282,6 +285,7 @@ def _scoring_rows(b: Bundle, axis: int) -> ScoringRows:
         sd=np.expand_dims(b.sd, axis + 1),
         evidence=np.expand_dims(evidence, axis + 1),
         days=np.expand_dims(b.days, axis),
+        weekdays=np.expand_dims(b.weekdays, axis),
     )
 
 
@@ -297,6 +301,7 @@ def _rows_of(b: Bundle, lo: int, hi: int) -> Bundle:
         mean=b.mean[:, lo:hi],
         sd=b.sd[:, lo:hi],
         days=b.days[lo:hi],
+        weekdays=b.weekdays[lo:hi],
     )
 
 
@@ -382,6 +387,7 @@ def plan_batch(
             sd=np.ones(3),
             day=float(incoming.days[j]),
             words=int(incoming.words[j]),
+            weekdays=int(incoming.weekdays[j]),
             published=incoming.published[j],
             original=True,
             norm_key=incoming.norm_keys[j],

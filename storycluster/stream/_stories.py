@@ -65,12 +65,14 @@ def story_scoring(
     scale = time_scale_days
     if weights.time_scale_days < params.weights.time_scale_days:  # capped by the median gap
         scale = min(scale, weights.time_scale_days)
-    # As the batch's story level: no bound on the evidence against, no small-corpus shift.
+    # As the batch's story level: no bound on the evidence against, no small-corpus shift, no
+    # weekday evidence.
     story_weights = replace(
         weights,
         time_penalty=time_penalty,
         time_scale_days=scale,
         time_cap_days=None,
+        weekday_penalty=0.0,
         corpus_offset=0.0,
     )
     return story_weights, story_threshold_for(share, story_threshold, short_story_threshold)

@@ -1,0 +1,125 @@
+"""Weekday names in the lead as time evidence where publication dates are unknown."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+import storycluster as sc
+from storycluster._features.features import build_features
+from storycluster._scoring.similarity import (
+    ScoringRows,
+    SimilarityWeights,
+    combine_scores,
+    weekdays_apart,
+)
+from storycluster._text.fields import weekday_mask, weekdays_named
+from storycluster.models import Article
+from storycluster.stream._rows import Row, pack, unpack
+from storycluster.testing import HashingEmbedder
+
+MONDAY, TUESDAY, THURSDAY, SUNDAY = 1, 2, 8, 64
+
+
+def test_weekday_mask_reads_english_weekday_names_as_bits() -> None:
+    assert weekday_mask("The Senate voted on Tuesday; the House on THURSDAY.") == TUESDAY | THURSDAY
+    assert weekday_mask("Sunday night") == SUNDAY
+    assert weekday_mask("no day named here, not even Mondays or Sundayx") == 0
+
+
+def test_weekdays_named_reads_title_and_lead_only() -> None:
+    body = "Officials said Monday. " + "x " * 300 + "Back on Friday, it began."
+    article = Article(id="a", title="Vote on Thursday", text=body)
+    assert weekdays_named(article) == MONDAY | THURSDAY
+
+
+def test_weekdays_apart_allows_the_same_and_the_neighbouring_day() -> None:
+    first = np.array([MONDAY, MONDAY, MONDAY, SUNDAY, 0, MONDAY | THURSDAY])
+    second = np.array([MONDAY, TUESDAY, THURSDAY, MONDAY, THURSDAY, SUNDAY])
+    assert weekdays_apart(first, second).tolist() == [False, False, True, False, False, False]
+
+
+def _rows(days: float, weekdays: int) -> ScoringRows:
+    return ScoringRows(
+        mean=np.zeros((3, 1, 1)),
+        sd=np.ones((3, 1, 1)),
+        evidence=np.ones((3, 1, 1), dtype=bool),
+        days=np.array([[days]]),
+        weekdays=np.array([[weekdays]]),
+    )
+
+
+@pytest.mark.parametrize(
+    ("day_a", "day_b", "expected"),
+    [
+        (math.nan, math.nan, -0.5),  # no dates: the leads' weekdays count
+        (math.nan, 100.0, -0.5),  # one date unknown: the gap is unknown
+        (100.0, 100.0, 0.0),  # both dated: the time evidence speaks instead
+    ],
+)
+def test_weekday_evidence_counts_only_without_a_known_gap(day_a, day_b, expected) -> None:
+    weights = SimilarityWeights(time_penalty=0.0)
+    cosines = [np.ones((1, 1), dtype=np.float32)] * 3
+    apart = combine_scores(cosines, _rows(day_a, MONDAY), _rows(day_b, THURSDAY), weights)
+    same = combine_scores(cosines, _rows(day_a, MONDAY), _rows(day_b, MONDAY), weights)
+    assert float(apart[0, 0] - same[0, 0]) == pytest.approx(expected)
+    off = SimilarityWeights(time_penalty=0.0, weekday_penalty=0.0)
+    assert float(
+        combine_scores(cosines, _rows(day_a, MONDAY), _rows(day_b, THURSDAY), off)[0, 0]
+    ) == (pytest.approx(float(same[0, 0])))
+
+
+def test_features_carry_the_weekdays_and_keep_them_through_take() -> None:
+    articles = [
+        Article(id="a", title="Storm hits on Monday", text="Winds rose."),
+        Article(id="b", title="Storm hits", text="Winds rose on Thursday night."),
+        Article(id="c", title="Storm", text="Winds."),
+    ]
+    features = build_features(articles, np.eye(3, dtype=np.float32), max_chars=1000)
+    assert features.weekday_masks.tolist() == [MONDAY, THURSDAY, 0]
+    assert features.take(np.array([1])).weekday_masks.tolist() == [THURSDAY]
+
+
+def test_stream_rows_keep_their_weekdays() -> None:
+    row = Row(
+        row=3,
+        article_id="a",
+        dense=np.ones(4, dtype=np.float32),
+        lex=(np.array([1], dtype=np.int32), np.array([1.0], dtype=np.float32)),
+        ent=(np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.float32)),
+        mean=np.zeros(3),
+        sd=np.ones(3),
+        day=math.nan,
+        words=5,
+        published=math.inf,
+        original=True,
+        norm_key=bytes(16),
+        sig=None,
+        terms=(),
+        label="a",
+        weekdays=TUESDAY | SUNDAY,
+    )
+    assert unpack(3, "a", "a", pack(row)).weekdays == TUESDAY | SUNDAY
+
+
+def test_saved_models_keep_the_weekdays_and_older_ones_load_without(
+    event_records, tmp_path
+) -> None:
+    records = [dict(r, published_at=None) for r in event_records]
+    records[0] = dict(records[0], title=f"{records[0]['title']} on Monday")
+    fitted = sc.StoryClusterer(model=HashingEmbedder()).fit(records)
+    fitted.save(tmp_path / "model")
+    loaded = sc.StoryClusterer.load(tmp_path / "model", model=HashingEmbedder())
+    assert np.array_equal(loaded.predict(records), fitted.predict(records))
+    # A model saved before the weekdays: its manifest lists no weekday arrays.
+    manifest_path = tmp_path / "model" / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    for name in ("weekdays.npy", "sample_weekdays.npy"):
+        del manifest["files"][name]
+        (tmp_path / "model" / name).unlink()
+    manifest_path.write_text(json.dumps(manifest))
+    older = sc.StoryClusterer.load(tmp_path / "model", model=HashingEmbedder())
+    assert older.labels_.tolist() == fitted.labels_.tolist()
