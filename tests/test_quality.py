@@ -2,7 +2,7 @@
 
 Floors sit about 0.01 below the B-cubed F1 measured with the default StoryClusterer and
 all-MiniLM-L6-v2 (``benchmarks/quality.py``), with each set's dates / with dates removed:
-gvc 0.978 / 0.976, ecbplus 0.932 / 0.942, allsides2021 0.878 / 0.761; the shipped sample
+gvc 0.978 / 0.976, ecbplus 0.932 / 0.942, allsides2021 0.882 / 0.761; the shipped sample
 measures 0.972 / 0.965.
 """
 
@@ -19,7 +19,7 @@ pytestmark = pytest.mark.slow
 FLOORS = {
     "gvc": (0.968, 0.966),
     "ecbplus": (0.922, 0.932),
-    "allsides2021": (0.868, 0.751),
+    "allsides2021": (0.872, 0.751),
 }
 
 

@@ -57,10 +57,11 @@ def _rows(days: float, weekdays: int) -> ScoringRows:
     [
         (math.nan, math.nan, -0.5),  # no dates: the leads' weekdays count
         (math.nan, 100.0, -0.5),  # one date unknown: the gap is unknown
-        (100.0, 100.0, 0.0),  # both dated: the time evidence speaks instead
+        (100.0, 101.0, -0.5),  # published a day apart: events of different days
+        (100.0, 130.0, 0.0),  # beyond the time cap: a follow-up names another day
     ],
 )
-def test_weekday_evidence_counts_only_without_a_known_gap(day_a, day_b, expected) -> None:
+def test_weekday_evidence_counts_unless_published_weeks_apart(day_a, day_b, expected) -> None:
     weights = SimilarityWeights(time_penalty=0.0)
     cosines = [np.ones((1, 1), dtype=np.float32)] * 3
     apart = combine_scores(cosines, _rows(day_a, MONDAY), _rows(day_b, THURSDAY), weights)
