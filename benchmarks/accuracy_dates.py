@@ -17,8 +17,9 @@ Variants (all with average linkage at the corpus' threshold unless named otherwi
 
 * ``default``: the shipped scoring.
 * ``no-weekdays``: without the weekday evidence (two leads naming weekdays two or more days
-  apart lose ``weekday_penalty`` where the publication gap is unknown); ``weekdays-1.0``: with
-  it at twice the default weight.
+  apart lose ``weekday_penalty``, unless published three weeks or more apart);
+  ``weekdays-1.0``: with it at twice the default weight; ``weekdays-undated``: only where the
+  publication gap is unknown; ``weekdays-all``: for every pair, however far apart.
 * ``time-0.1``: the 0.1 time term (weight 1.25, no cap on the gap).
 * ``no-size-shift``: without the small-corpus shift of the bar.
 * ``threshold+0.5``, ``threshold+1.5``: a higher bar (what dates removed seems to ask for).
@@ -53,6 +54,7 @@ from storycluster._scoring.similarity import (
     estimate_background,
     pair_scores,
     scoring_for_corpus,
+    weekdays_apart,
 )
 from storycluster._text.fields import embedding_text
 from storycluster._text.preparation import prepare_articles
@@ -130,6 +132,20 @@ def _linkage(shift: float = 0.0, **options: object) -> Callable[[Corpus, bool], 
     return run
 
 
+def _weekdays_where(where: str) -> Callable[[Corpus, bool], np.ndarray]:
+    def run(corpus: Corpus, dated: bool) -> np.ndarray:
+        scores, threshold = _scores(corpus, dated, weekday_penalty=0.0)
+        named = corpus.features.weekday_masks
+        apart = weekdays_apart(named[:, None], named[None, :])
+        if where == "undated" and dated:
+            days = corpus.features.days
+            apart &= np.isnan(days[:, None] - days[None, :])
+        penalty = SimilarityWeights().weekday_penalty
+        return average_linkage_labels(scores - penalty * apart, threshold)
+
+    return run
+
+
 def _density(corpus: Corpus, dated: bool) -> np.ndarray:
     scores, threshold = _scores(corpus, dated)
     s = scores.astype(np.float64)
@@ -165,6 +181,8 @@ VARIANTS: dict[str, Callable[[Corpus, bool], np.ndarray]] = {
     "default": _linkage(),
     "no-weekdays": _linkage(weekday_penalty=0.0),
     "weekdays-1.0": _linkage(weekday_penalty=1.0),
+    "weekdays-undated": _weekdays_where("undated"),
+    "weekdays-all": _weekdays_where("all"),
     "time-0.1": _linkage(time_penalty=1.25, time_cap_days=None),
     "no-size-shift": _linkage(size_shift=False),
     "threshold+0.5": _linkage(0.5),
