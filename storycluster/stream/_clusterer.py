@@ -201,6 +201,7 @@ _PARAMS = (
     "n_candidates",
     "postings_cap",
     "terms_per_article",
+    "dense_candidates",
     "dedup_threshold",
     "retention_days",
 )
@@ -255,6 +256,12 @@ class StreamClusterer(BaseEstimator):
     n_candidates, postings_cap, terms_per_article:
         The candidate index: events scored per article, events read per index term (most
         recently touched first), top lexical and entity terms an article is indexed by.
+    dense_candidates:
+        Live events nearest to each article by dense centroid scored besides the index's
+        (0: the index alone). Reports of one event in other words, headlines above all, share
+        no index term: replaying the first 3,000 googlenews headlines, 0 gives 0.705 B-cubed
+        F1, 3 gives 0.720 (batch 0.732). Costs one product of the batch with the live events'
+        centroids per batch.
     dedup_threshold:
         MinHash Jaccard estimate above which a member is a near-copy of an earlier one of its
         event (``duplicate_of``); None turns the check off.
@@ -306,6 +313,7 @@ class StreamClusterer(BaseEstimator):
         n_candidates: int = 20,
         postings_cap: int = 100,
         terms_per_article: int = 8,
+        dense_candidates: int = 3,
         dedup_threshold: float | None = 0.8,
         on_known: str = "skip",
         retention_days: float | None = None,
@@ -337,6 +345,7 @@ class StreamClusterer(BaseEstimator):
         self.n_candidates = n_candidates
         self.postings_cap = postings_cap
         self.terms_per_article = terms_per_article
+        self.dense_candidates = dense_candidates
         self.dedup_threshold = dedup_threshold
         self.on_known = on_known
         self.retention_days = retention_days
@@ -406,6 +415,9 @@ class StreamClusterer(BaseEstimator):
             value = getattr(self, name)
             if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"{name} must be a positive int, got {value!r}")
+        value = self.dense_candidates
+        if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 0:
+            raise ValueError(f"dense_candidates must be an int >= 0, got {value!r}")
         if not isinstance(self.seed, numbers.Integral) or isinstance(self.seed, bool):
             raise ValueError(f"seed must be an int, got {self.seed!r}")
         if not isinstance(self.clean, bool):
@@ -445,6 +457,7 @@ class StreamClusterer(BaseEstimator):
             n_candidates=int(self.n_candidates),
             postings_cap=int(self.postings_cap),
             terms_per_article=int(self.terms_per_article),
+            dense_candidates=int(self.dense_candidates),
             n_keywords=int(self.n_keywords),
             dedup_threshold=stored["dedup_threshold"],
             retention_days=stored["retention_days"],

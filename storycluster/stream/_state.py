@@ -15,14 +15,18 @@ One batch, on the shared pipeline:
 1. Features as the batch clusterer's (same cleaning, texts, TF-IDF analyser and rules), with
    term weights from running document frequencies and each article's background measured
    against the reservoir and its own batch, then frozen.
-2. Candidates: per article, the live events sharing its index terms that are open at its time;
-   an undated article, or one older than the newest closed event's horizon, also looks up
-   closed events in the store.
+2. Candidates: per article, the live events open at its time that share its index terms, and
+   the ``dense_candidates`` ones nearest to it by dense centroid (short texts of one event often
+   share no term: on the first 3,000 googlenews headlines the term index alone leaves the replay
+   at 0.705 B-cubed F1, with 3 nearest events 0.720); an undated article, or one older than the
+   newest closed event's horizon, also looks up closed events in the store.
 3. Assignment and merging in one step: average linkage (the batch clusterer's criterion and
    threshold) over the batch's articles and the candidate events, each event a fixed group of
-   its scoring members. Groups merge while their mean pair score is at least the threshold and
-   their spans come within ``window`` days; two events merge only once one of them has received
-   an article of the batch.
+   its scoring members. Groups merge while their mean pair score is at least the threshold, as
+   in the batch clusterer, whatever their time apart (the window decides which events are
+   candidates, not which candidates may join: undated articles bridge reports of one event
+   months apart as they do in a batch run); two events merge only once one of them has
+   received an article of the batch.
 4. Per changed event: representative, keywords and near-copies by the batch clusterer's rules.
 """
 
@@ -166,6 +170,7 @@ class Params:
     max_members: int
     n_candidates: int
     postings_cap: int
+    dense_candidates: int
     terms_per_article: int
     n_keywords: int
     dedup_threshold: float | None
@@ -431,7 +436,8 @@ def plan_batch(
     if forced is None:
         union: dict[str, None] = {}
         want_closed: dict[str, None] = {}
-        for row in new_rows:
+        nearest = _nearest_events(state, new_rows, params.dense_candidates, eligible)
+        for j, row in enumerate(new_rows):
             t = row.day
 
             def eligible_at(e: str, t: float = t) -> bool:
@@ -445,6 +451,8 @@ def plan_batch(
                 params.n_candidates,
             )
             union.update(dict.fromkeys(found))
+            if nearest is not None:
+                union.update(dict.fromkeys(nearest(j, t)))
             if math.isnan(t) or t - params.window <= state.horizon:
                 lo = None if math.isnan(t) else t - params.window
                 hi = None if math.isnan(t) else t + params.window
@@ -493,18 +501,13 @@ def plan_batch(
         item_index = {a: i for i, a in enumerate(items)}
         all_bundle = bundle(new_rows + fresh(items[n_new:]), idf_lex, idf_ent, dim)
         item_scores = scores(all_bundle, all_bundle, weights)
-        spans = [(row.day, row.day) for row in new_rows] + [
-            (event(e).first, event(e).last) for e in cands
-        ]
         old_of_group: list[list[str]] = [[] for _ in range(n_new)] + [[e] for e in cands]
         group_sizes = [1] * n_new + [len(m) for m in cand_members]
         linked = _linkage(
             item_scores,
             group_sizes,
-            spans,
             n_new,
             threshold,
-            params.window,
             old_of_group,
             lambda e: _age_key(event(e)),
         )
@@ -823,18 +826,16 @@ def _capped(members: list[int], max_members: int) -> list[int]:
 def _linkage(
     item_scores: np.ndarray,
     group_sizes: list[int],
-    spans: list[tuple[float, float]],
     n_new: int,
     threshold: float,
-    window: float,
     old_of_group: list[list[str]],
     age: Callable[[str], tuple[float, int]],
 ) -> list[tuple[list[str], list[int], list[tuple[str, str, float]]]]:
     """Average linkage over groups of items (the first ``n_new`` are the batch's articles,
     one per group; the others the candidate events' members, one group each), cut at
-    ``threshold``; spans must come within ``window`` days and two groups made only of old
-    events never merge. Returns per final group its old events, its batch positions and the
-    merges of old events it made, as ``(absorbed, survivor, mean score)``."""
+    ``threshold``, as the batch clusterer's; two groups made only of old events never merge.
+    Returns per final group its old events, its batch positions and the merges of old events
+    it made, as ``(absorbed, survivor, mean score)``."""
     n_groups = len(group_sizes)
     labels = np.repeat(np.arange(n_groups), group_sizes)
     indicator = sparse.csr_matrix(
@@ -843,8 +844,6 @@ def _linkage(
     left = np.asarray(indicator @ item_scores)
     sums = np.asarray(indicator @ left.T).T
     sizes = np.array(group_sizes, dtype=np.float64)
-    first = np.array([s[0] for s in spans], dtype=np.float64)
-    last = np.array([s[1] for s in spans], dtype=np.float64)
     has_new = np.arange(n_groups) < n_new
     active = np.ones(n_groups, dtype=bool)
     members: dict[int, list[int]] = {g: [g] for g in range(n_groups)}
@@ -856,21 +855,12 @@ def _linkage(
         means[~active, :] = -np.inf
         means[:, ~active] = -np.inf
         means[np.ix_(~has_new, ~has_new)] = -np.inf
-        chosen = None
-        while True:
-            flat = int(np.argmax(means))
-            a, b = divmod(flat, n_groups)
-            best = float(means[a, b])
-            if not best >= threshold:
-                break
-            fa, la, fb, lb = first[a], last[a], first[b], last[b]
-            if math.isnan(fa) or math.isnan(fb) or (fa <= lb + window and fb <= la + window):
-                chosen = (min(a, b), max(a, b), best)
-                break
-            means[a, b] = means[b, a] = -np.inf
-        if chosen is None:
+        flat = int(np.argmax(means))
+        a, b = divmod(flat, n_groups)
+        best = float(means[a, b])
+        if not best >= threshold:
             break
-        a, b, best = chosen
+        a, b = min(a, b), max(a, b)
         if olds[a] and olds[b]:
             oa = min(olds[a], key=age)
             ob = min(olds[b], key=age)
@@ -881,8 +871,6 @@ def _linkage(
         sizes[a] += sizes[b]
         active[b] = False
         has_new[a] = has_new[a] or has_new[b]
-        first[a] = nanmin(first[a], first[b])
-        last[a] = nanmax(last[a], last[b])
         members[a] += members.pop(b)
         steps[a] += steps.pop(b)
         olds[a] += olds.pop(b)
@@ -891,6 +879,36 @@ def _linkage(
         positions = sorted(m for m in members[g] if m < n_new)
         out.append((olds[g], positions, steps[g]))
     return out
+
+
+def _nearest_events(
+    state: LiveState,
+    new_rows: list[Row],
+    k: int,
+    eligible: Callable[[LiveEvent, float], bool],
+) -> Callable[[int, float], list[str]] | None:
+    """Per batch position and day, the ``k`` live events eligible at that day whose centroid
+    (mean dense vector of their scoring members) is nearest to the article's (ties: the event
+    met first); None when ``k`` is 0 or nothing is live."""
+    if k < 1 or not state.events:
+        return None
+    live = list(state.events)
+    centres = np.vstack(
+        [np.mean([state.rows[r].dense for r in state.events[e].rows], axis=0) for e in live]
+    )
+    centres /= np.maximum(np.linalg.norm(centres, axis=1, keepdims=True), 1e-12)
+    sims = np.vstack([row.dense for row in new_rows]) @ centres.T
+
+    def nearest(j: int, day: float) -> list[str]:
+        out: list[str] = []
+        for position in np.argsort(-sims[j], kind="stable").tolist():
+            if eligible(state.events[live[position]], day):
+                out.append(live[position])
+                if len(out) == k:
+                    break
+        return out
+
+    return nearest
 
 
 def _reference(
