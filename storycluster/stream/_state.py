@@ -889,10 +889,11 @@ def _nearest_events(
 ) -> Callable[[int, float], list[str]] | None:
     """Per batch position and day, the ``k`` live events eligible at that day whose centroid
     (mean dense vector of their scoring members) is nearest to the article's (ties: the event
-    met first); None when ``k`` is 0 or nothing is live."""
+    opened first); None when ``k`` is 0 or nothing is live."""
     if k < 1 or not state.events:
         return None
-    live = list(state.events)
+    # In opening order, as a reopened stream holds them (ties go the same way after a crash).
+    live = sorted(state.events, key=lambda e: state.events[e].seq)
     centres = np.vstack(
         [np.mean([state.rows[r].dense for r in state.events[e].rows], axis=0) for e in live]
     )

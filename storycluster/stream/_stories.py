@@ -120,22 +120,34 @@ def link_stories(
     # Oldest first (earliest dated member, then opening order), as a batch run would found them.
     todo = sorted(
         {e for e in events if e not in story and e in state.events} | alone,
-        key=lambda e: (np.isnan(state.events[e].first), state.events[e].first, state.events[e].seq),
+        # (NaN never compares, so an undated event sorts by a stand-in: the order stays total,
+        # not the set's, which varies with string hashing between processes.)
+        key=lambda e: (
+            np.isnan(state.events[e].first),
+            0.0 if np.isnan(state.events[e].first) else state.events[e].first,
+            state.events[e].seq,
+        ),
     )
     if todo:
         idf_lex = idf(state.df[0], max(state.n_rows, 1), min_df=LEXICAL_MIN_DF)
         idf_ent = idf(state.df[1], max(state.n_rows, 1))
         for event_id in todo:
             own = story.pop(event_id, None)
+            if own is not None:
+                sizes[own] -= 1
             placed, score = _place(
                 state, event_id, story, weights, threshold, idf_lex, idf_ent, dim
             )
             if own is not None and placed != own:
-                if sizes.get(own, 0) == 1:  # its story, of itself alone, joins the other
+                if sizes[own] == 0:  # its story, of itself alone, joins the other
                     out.merges.append((own, placed, score))
-                else:  # another event took its founder's name meanwhile: keep it
+                else:  # another event joined its story meanwhile: keep it
                     placed = own
             story[event_id] = placed
+            # Kept current: an event placed earlier in this loop may have joined the story of
+            # one placed later, which then is no longer alone (absorbing it would leave that
+            # event in an absorbed story, absorbed a second time by a later batch).
+            sizes[placed] = sizes.get(placed, 0) + 1
     for event_id in events:
         # An event already closed again (nothing to score it with) founds its own story.
         out.assigned[event_id] = story.setdefault(event_id, story_id_for_event(event_id))
