@@ -247,10 +247,12 @@ class StreamClusterer(BaseEstimator):
         Days after its last article during which an event accepts new ones (live events). The
         default, 90 days, lets follow-up reports months later (a trial, an anniversary) join
         their event, as the batch clusterer lets them: replaying gvc, 30 days give 0.968
-        B-cubed F1, 90 days 0.974, batch 0.978; memory for live events grows with it.
+        B-cubed F1, 90 days 0.973, batch 0.978; memory for live events grows with it.
     seed, reservoir_size:
         The background reservoir: past articles each new article's background is measured
-        against (seeded reservoir sampling).
+        against (seeded reservoir sampling). Until it is full (the warm-up, see
+        :mod:`storycluster.stream._state`), each batch also measures its candidate events'
+        backgrounds again and lets live events merge with each other.
     max_members:
         Most recent members (plus the first) an article is compared with in an event.
     n_candidates, postings_cap, terms_per_article:

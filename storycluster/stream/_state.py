@@ -28,6 +28,15 @@ One batch, on the shared pipeline:
    months apart as they do in a batch run); two events merge only once one of them has
    received an article of the batch.
 4. Per changed event: representative, keywords and near-copies by the batch clusterer's rules.
+
+The warm-up: while the stream has seen fewer than ``reservoir_size`` articles, the backgrounds
+of its first articles, measured against the few seen before them, age fast. Each batch of the
+warm-up then measures the rows of its candidate events again (written back to the store),
+takes every live event open at one of its articles' times as a candidate, and lets two events
+merge with each other by the same criterion even without an article of the batch. Replaying
+ECB+ in batches of 50 it lifts B-cubed F1 from 0.911 to 0.924 (batch 0.932); it costs a
+linkage over the batch and all live scoring rows, at most ``reservoir_size`` of them, per
+batch of the warm-up, and nothing after it.
 """
 
 from __future__ import annotations
@@ -433,6 +442,11 @@ def plan_batch(
         return ev.last >= t - params.window and ev.first <= t + params.window
 
     groups_of_old: list[str] = []
+    # The warm-up: while the reservoir fills, backgrounds measured against the few articles
+    # seen so far age fast. Each batch then measures the candidates' rows again, every live
+    # event is a candidate, and events merge with each other by the same criterion.
+    warm = forced is None and start < params.reservoir_size
+    remeasured: list[Row] = []
     if forced is None:
         union: dict[str, None] = {}
         want_closed: dict[str, None] = {}
@@ -468,7 +482,20 @@ def plan_batch(
             for row in _load_rows(store, needed):
                 extra_rows[row.row] = row
             union.update(dict.fromkeys(want_closed))
+        if warm:  # every live event open at the time of an article is a candidate
+            for e in sorted(state.events, key=lambda e: state.events[e].seq):
+                if any(eligible(state.events[e], row.day) for row in new_rows):
+                    union.setdefault(e, None)
         groups_of_old = list(union)
+        if warm:
+            stale = sorted({a for e in groups_of_old for a in event(e).rows})
+            if stale:
+                aged = [rows[a] for a in stale]
+                mean_old, sd_old = _measure(aged, reference, idf_lex, idf_ent, dim)
+                for k, old in enumerate(aged):
+                    again = replace(old, mean=mean_old[:, k].copy(), sd=sd_old[:, k].copy())
+                    extra_rows[old.row] = again
+                    remeasured.append(again)
 
     # Assignment and merging: average linkage over the batch and the candidate events.
     merges: list[tuple[str, str, float]] = []
@@ -495,6 +522,8 @@ def plan_batch(
             # An event no article of the batch reaches on its own cannot be reached by a group
             # of them either (a group's mean is the mean of its members' means).
             keep = np.flatnonzero((means >= threshold).any(axis=0)).tolist()
+            if warm:
+                keep = list(range(len(groups_of_old)))
         cands = [groups_of_old[k] for k in keep]
         cand_members = [event(e).rows for e in cands]
         items = arrivals + [r for ms in cand_members for r in ms]
@@ -510,6 +539,7 @@ def plan_batch(
             threshold,
             old_of_group,
             lambda e: _age_key(event(e)),
+            old_with_old=warm,
         )
         for olds, positions, steps in linked:
             merges.extend(steps)
@@ -702,6 +732,7 @@ def plan_batch(
         commit.rows.append((arrivals[j], pack(new_rows[j])))
         for term in new_rows[j].terms:
             commit.event_terms.append((term, _final(events_out[j], absorbed), arrivals[j]))
+    commit.updated_rows = [(row.row, pack(row)) for row in remeasured]
     for absorbed_id, survivor, score in merge_out:
         commit.merges.append((absorbed_id, survivor, score, batch_no))
     closed_now = set(to_close)
@@ -830,10 +861,13 @@ def _linkage(
     threshold: float,
     old_of_group: list[list[str]],
     age: Callable[[str], tuple[float, int]],
+    *,
+    old_with_old: bool = False,
 ) -> list[tuple[list[str], list[int], list[tuple[str, str, float]]]]:
     """Average linkage over groups of items (the first ``n_new`` are the batch's articles,
     one per group; the others the candidate events' members, one group each), cut at
-    ``threshold``, as the batch clusterer's; two groups made only of old events never merge.
+    ``threshold``, as the batch clusterer's; two groups made only of old events merge only
+    with ``old_with_old``.
     Returns per final group its old events, its batch positions and the merges of old events
     it made, as ``(absorbed, survivor, mean score)``."""
     n_groups = len(group_sizes)
@@ -854,7 +888,8 @@ def _linkage(
         np.fill_diagonal(means, -np.inf)
         means[~active, :] = -np.inf
         means[:, ~active] = -np.inf
-        means[np.ix_(~has_new, ~has_new)] = -np.inf
+        if not old_with_old:
+            means[np.ix_(~has_new, ~has_new)] = -np.inf
         flat = int(np.argmax(means))
         a, b = divmod(flat, n_groups)
         best = float(means[a, b])

@@ -108,6 +108,7 @@ class Commit:
 
     articles: list[tuple[Any, ...]] = field(default_factory=list)  # ARTICLE_COLUMNS
     rows: list[tuple[int, bytes]] = field(default_factory=list)
+    updated_rows: list[tuple[int, bytes]] = field(default_factory=list)  # backgrounds again
     updated_articles: list[tuple[Any, ...]] = field(default_factory=list)
     events: list[dict[str, Any]] = field(default_factory=list)
     deleted_events: list[str] = field(default_factory=list)
@@ -499,6 +500,11 @@ class EventStore:
             if change.rows:
                 cur.executemany(
                     sql("INSERT INTO sc_rows (arrival, data) VALUES (?, ?)"), change.rows
+                )
+            if change.updated_rows:
+                cur.executemany(
+                    sql("UPDATE sc_rows SET data = ? WHERE arrival = ?"),
+                    [(data, arrival) for arrival, data in change.updated_rows],
                 )
             if change.updated_articles:
                 cur.executemany(
