@@ -27,6 +27,7 @@ from ._grouping.linkage import average_linkage_labels, canonical_labels, sparse_
 from ._grouping.representatives import build_events
 from ._grouping.stories import (
     DEFAULT_SHORT_STORY_THRESHOLD,
+    DEFAULT_STORY_MEMBERS,
     DEFAULT_STORY_THRESHOLD,
     DEFAULT_STORY_TIME_PENALTY,
     DEFAULT_STORY_TIME_SCALE_DAYS,
@@ -423,7 +424,15 @@ class StoryClusterer(ClusterMixin, BaseEstimator):
                 def story_scores(r: np.ndarray, c: np.ndarray) -> np.ndarray:
                     return edge_scores(features, background, r, c, sweights, chunk=32_768)
 
-                return sparse_story_labels(events, rows, cols, story_scores, story_threshold)
+                return sparse_story_labels(
+                    events,
+                    rows,
+                    cols,
+                    story_scores,
+                    story_threshold,
+                    centrality=centrality,
+                    max_members=DEFAULT_STORY_MEMBERS,
+                )
 
         labels = canonical_labels(raw_labels, [a.id for a in items])
         duplicate_of = self._duplicates(prepared)

@@ -79,6 +79,49 @@ def test_sparse_story_labels_matches_dense_with_all_pairs(seed):
         assert _same_partition(dense, sparse_)
 
 
+@pytest.mark.parametrize("seed", range(3))
+def test_sparse_story_labels_with_capped_events_equals_linkage_of_their_central_members(seed):
+    rng = np.random.default_rng(seed)
+    n = 40
+    events = np.unique(rng.integers(0, 6, size=n), return_inverse=True)[1]
+    centrality = rng.random(n)
+    scores = rng.normal(size=(n, n))
+    scores = (scores + scores.T) / 2
+    rows, cols = np.triu_indices(n, 1)
+    cap = 3
+    kept = np.sort(
+        np.concatenate(
+            [np.flatnonzero(events == e)[np.argsort(-centrality[events == e])][:cap]
+             for e in range(events.max() + 1)]
+        )
+    )  # fmt: skip
+
+    def pair_scores(r, c):
+        return scores[r, c]
+
+    for threshold in (-0.2, 0.1):
+        capped = sparse_story_labels(
+            events, rows, cols, pair_scores, threshold, centrality=centrality, max_members=cap
+        )
+        dense = dense_story_labels(scores[np.ix_(kept, kept)], events[kept], threshold)
+        assert _same_partition(capped, dense)
+        # A cap no event reaches changes nothing.
+        uncapped = sparse_story_labels(events, rows, cols, pair_scores, threshold)
+        roomy = sparse_story_labels(
+            events, rows, cols, pair_scores, threshold, centrality=centrality, max_members=n
+        )
+        assert _same_partition(uncapped, roomy)
+
+
+def test_story_member_cap_must_be_positive():
+    events = np.array([0, 0, 1])
+    with pytest.raises(ValueError, match="max_members"):
+        sparse_story_labels(
+            events, np.array([0]), np.array([2]), lambda r, c: np.zeros(r.size), 0.0,
+            centrality=np.zeros(3), max_members=0,
+        )  # fmt: skip
+
+
 def test_single_event_is_one_story():
     assert dense_story_labels(np.zeros((3, 3)), np.zeros(3, dtype=int), 1.0).tolist() == [0]
 

@@ -31,6 +31,7 @@ from .representatives import _all_keywords
 
 __all__ = [
     "DEFAULT_SHORT_STORY_THRESHOLD",
+    "DEFAULT_STORY_MEMBERS",
     "DEFAULT_STORY_THRESHOLD",
     "DEFAULT_STORY_TIME_PENALTY",
     "DEFAULT_STORY_TIME_SCALE_DAYS",
@@ -52,6 +53,10 @@ DEFAULT_SHORT_STORY_THRESHOLD = 1.5
 DEFAULT_STORY_TIME_PENALTY = 1.0
 #: Gap, in days, at which two dated articles get no story time evidence either way.
 DEFAULT_STORY_TIME_SCALE_DAYS = 14.0
+
+#: Articles an event brings to the sparse story linkage at most (its most central ones): the
+#: mean story score of two groups of events is measured on that sample of their pairs.
+DEFAULT_STORY_MEMBERS = 64
 
 
 def story_weights(
@@ -154,6 +159,9 @@ def sparse_story_labels(
     cols: np.ndarray,
     pair_scores: Callable[[np.ndarray, np.ndarray], np.ndarray],
     threshold: float,
+    *,
+    centrality: np.ndarray | None = None,
+    max_members: int | None = None,
 ) -> np.ndarray:
     """Story of each event from candidate article pairs, without an ``(n, n)`` matrix.
 
@@ -161,6 +169,12 @@ def sparse_story_labels(
     the story scores of aligned pairs. The same linkage as :func:`dense_story_labels`, through
     :func:`storycluster._grouping.linkage.sparse_average_linkage`: exact when every pair that
     scores at least ``threshold`` is a candidate.
+
+    With ``max_members`` (and each article's ``centrality`` in its event), an event larger than
+    that stands in the story linkage for its ``max_members`` most central articles (ties: the
+    lower index), and a candidate pair of a member left out counts for the event's most central
+    one. Two large groups are then compared on a sample of their pairs instead of all of them:
+    the cost of comparing two stories stops growing with the square of their events' sizes.
     """
     labels = np.asarray(event_labels, dtype=np.int64)
     n = labels.size
@@ -169,6 +183,22 @@ def sparse_story_labels(
         return np.zeros(k, dtype=np.int64)
     rows = np.asarray(rows, dtype=np.int64)
     cols = np.asarray(cols, dtype=np.int64)
+    if max_members is not None and centrality is not None:
+        kept, stand_in = _central_members(labels, np.asarray(centrality), int(max_members))
+        if kept.size < n:
+            position = np.full(n, -1, dtype=np.int64)
+            position[kept] = np.arange(kept.size)
+
+            def kept_scores(r: np.ndarray, c: np.ndarray) -> np.ndarray:
+                return pair_scores(kept[r], kept[c])
+
+            return sparse_story_labels(
+                labels[kept],
+                position[stand_in[rows]],
+                position[stand_in[cols]],
+                kept_scores,
+                threshold,
+            )
     cross = labels[rows] != labels[cols]
     rows, cols = rows[cross], cols[cross]
     values = np.asarray(pair_scores(rows, cols), dtype=np.float64) if rows.size else np.zeros(0)
@@ -194,6 +224,27 @@ def sparse_story_labels(
         scores,
     )
     return _per_event(article_story, labels, k)
+
+
+def _central_members(
+    labels: np.ndarray, centrality: np.ndarray, max_members: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The articles kept (sorted) when each event keeps its ``max_members`` most central ones,
+    and for every article the kept one that stands for it (itself, or its event's most
+    central)."""
+    if max_members < 1:
+        raise ValueError(f"max_members must be at least 1, got {max_members}")
+    n = labels.size
+    order = np.lexsort((np.arange(n), -centrality, labels))
+    first = np.searchsorted(labels[order], labels[order], side="left")
+    rank = np.arange(n) - first
+    kept = np.sort(order[rank < max_members])
+    head = np.zeros(int(labels.max()) + 1, dtype=np.int64)
+    head[labels[order[rank == 0]]] = order[rank == 0]
+    stand_in = np.arange(n, dtype=np.int64)
+    dropped = order[rank >= max_members]
+    stand_in[dropped] = head[labels[dropped]]
+    return kept, stand_in
 
 
 def _per_event(article_story: np.ndarray, event_labels: np.ndarray, k: int) -> np.ndarray:
