@@ -770,6 +770,7 @@ class StreamClusterer(BaseEstimator):
             weights,
             threshold,
             dim=int(self._dim or 0),
+            reservoir_size=int(self.reservoir_size),
         )
         batch = self._state.batch
         self._store.commit(

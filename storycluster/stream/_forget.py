@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
-from ._rows import LEXICAL_MIN_DF, Row, idf, unpack
+from ._rows import Row, idf, unpack
 from ._state import (
     LiveEvent,
     LiveState,
@@ -15,8 +15,10 @@ from ._state import (
     _release,
     _representative,
     _reservoir_mean,
+    lexical_idf,
     nanmax,
     nanmin,
+    reservoir_words,
 )
 from ._store import Commit, EventStore
 
@@ -37,7 +39,7 @@ def plan_forget(
     for article_id in removed:
         by_event.setdefault(known[article_id][1], []).append(article_id)
     n_docs = max(state.n_rows, 1)
-    idf_lex = idf(state.df[0], n_docs, min_df=LEXICAL_MIN_DF)
+    idf_lex = lexical_idf(state.df[0], n_docs, reservoir_words(state), params.reservoir_size)
     idf_ent = idf(state.df[1], n_docs)
     weights = state.weights_ or params.weights
     reservoir = [r for r in state.reservoir if r not in gone]

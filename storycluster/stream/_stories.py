@@ -26,8 +26,8 @@ import numpy as np
 from .._grouping.ids import story_id_for_event
 from .._grouping.stories import story_threshold_for
 from .._scoring.similarity import SimilarityWeights
-from ._rows import LEXICAL_MIN_DF, idf
-from ._state import LiveState, Params, bundle, scores
+from ._rows import idf
+from ._state import LiveState, Params, bundle, lexical_idf, reservoir_words, scores
 
 __all__ = ["StoryLinks", "link_stories"]
 
@@ -87,6 +87,7 @@ def link_stories(
     threshold: float,
     *,
     dim: int,
+    reservoir_size: int,
 ) -> StoryLinks:
     """Stories for the batch's ``events`` (after its event ``merges``), given ``known``: the
     story of every live event that has one. Reads ``state`` (after the batch is applied)."""
@@ -129,7 +130,9 @@ def link_stories(
         ),
     )
     if todo:
-        idf_lex = idf(state.df[0], max(state.n_rows, 1), min_df=LEXICAL_MIN_DF)
+        idf_lex = lexical_idf(
+            state.df[0], max(state.n_rows, 1), reservoir_words(state), reservoir_size
+        )
         idf_ent = idf(state.df[1], max(state.n_rows, 1))
         for event_id in todo:
             own = story.pop(event_id, None)
