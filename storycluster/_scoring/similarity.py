@@ -66,6 +66,7 @@ __all__ = [
     "length_share",
     "pair_scores",
     "scoring_for_corpus",
+    "shrunk_background",
     "small_corpus_shift",
     "weekdays_apart",
 ]
@@ -382,6 +383,13 @@ def estimate_background(
             sums[k, rows] = cos.sum(axis=1)
             squares[k, rows] = (cos * cos).sum(axis=1)
         counts[rows] = sample.size - is_sampled[rows]
+    return shrunk_background(sums, squares, counts)
+
+
+def shrunk_background(sums: np.ndarray, squares: np.ndarray, counts: np.ndarray) -> Background:
+    """The background from each article's ``(3, n)`` sums and sums of squares of its cosines
+    over ``counts`` reference articles, shrunk towards the news prior (worth 1,000 pairs): the
+    rule of :func:`estimate_background` and of the stream's backgrounds."""
     observed = np.maximum(counts, 1.0)
     mean_obs = sums / observed
     var_obs = np.maximum(squares / observed - mean_obs**2, 0.0)

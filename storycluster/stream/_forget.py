@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
-from ._rows import Row, idf, unpack
+from ._rows import Row, unpack
 from ._state import (
     LiveEvent,
     LiveState,
@@ -15,10 +15,9 @@ from ._state import (
     _release,
     _representative,
     _reservoir_mean,
-    lexical_idf,
+    live_idf,
     nanmax,
     nanmin,
-    reservoir_words,
 )
 from ._store import Commit, EventStore
 
@@ -38,9 +37,7 @@ def plan_forget(
     by_event: dict[str, list[str]] = {}
     for article_id in removed:
         by_event.setdefault(known[article_id][1], []).append(article_id)
-    n_docs = max(state.n_rows, 1)
-    idf_lex = lexical_idf(state.df[0], n_docs, reservoir_words(state), params.reservoir_size)
-    idf_ent = idf(state.df[1], n_docs)
+    idf_lex, idf_ent = live_idf(state, params.reservoir_size)
     weights = state.weights_ or params.weights
     reservoir = [r for r in state.reservoir if r not in gone]
     corpus_mean = _reservoir_mean([state.rows[r] for r in reservoir], idf_lex)

@@ -55,15 +55,12 @@ from scipy import sparse
 
 from .._grouping import ids
 from .._scoring.similarity import (
-    _MIN_SD,
-    _PRIOR_MEAN,
-    _PRIOR_SD,
-    _PRIOR_WEIGHT,
     ScoringRows,
     SimilarityWeights,
     combine_scores,
     length_share,
     scoring_for_corpus,
+    shrunk_background,
 )
 from ..models import Article
 from ._index import TermIndex
@@ -371,9 +368,16 @@ def lexical_idf(df: np.ndarray, n_docs: int, words: np.ndarray, reservoir_size: 
     return idf(df, n_docs, min_df=1 if warming_short else LEXICAL_MIN_DF)
 
 
-def reservoir_words(state: LiveState) -> np.ndarray:
-    """Word counts of the rows of the background reservoir."""
-    return np.array([state.rows[r].words for r in state.reservoir if r in state.rows], np.int64)
+def live_idf(state: LiveState, reservoir_size: int) -> tuple[np.ndarray, np.ndarray]:
+    """The word and name weights of the live state, as its last batch set them (the word counts
+    of the background reservoir stand for the sample; they are read only while warming up)."""
+    n_docs = max(state.n_rows, 1)
+    words = (
+        np.array([state.rows[r].words for r in state.reservoir if r in state.rows], np.int64)
+        if n_docs < reservoir_size
+        else np.zeros(0, np.int64)  # past the warm-up the sample does not matter
+    )
+    return lexical_idf(state.df[0], n_docs, words, reservoir_size), idf(state.df[1], n_docs)
 
 
 def plan_batch(
@@ -394,12 +398,13 @@ def plan_batch(
 
     # Scoring for the corpus: the reservoir of past articles and this batch.
     res_rows = [state.rows[r] for r in state.reservoir]
+    words = np.concatenate([np.array([r.words for r in res_rows], np.int64), incoming.words])
     weights, threshold = scoring_for_corpus(
         params.weights,
         params.threshold,
         params.short_weights,
         params.short_threshold,
-        words=np.concatenate([np.array([r.words for r in res_rows], np.int64), incoming.words]),
+        words=words,
         days=np.concatenate([np.array([r.day for r in res_rows]), incoming.days]),
     )
     df_inc = np.zeros((2, N_FEATURES), dtype=np.int64)
@@ -409,12 +414,7 @@ def plan_batch(
         df_inc[1, indices] += 1
     df = state.df + df_inc
     n_docs = start + n_new
-    idf_lex = lexical_idf(
-        df[0],
-        n_docs,
-        np.concatenate([np.array([r.words for r in res_rows], np.int64), incoming.words]),
-        params.reservoir_size,
-    )
+    idf_lex = lexical_idf(df[0], n_docs, words, params.reservoir_size)
     idf_ent = idf(df[1], n_docs)
 
     rng = np.random.Generator(np.random.PCG64())
@@ -1016,13 +1016,8 @@ def _measure(
             sums[k, lo:hi] = cos.sum(axis=1)
             squares[k, lo:hi] = (cos * cos).sum(axis=1)
         counts[lo:hi] = [len(reference) - (p is not None) for _, p in own]
-    observed = np.maximum(counts, 1.0)
-    mean_obs = sums / observed
-    var_obs = np.maximum(squares / observed - mean_obs**2, 0.0)
-    weight = counts / (counts + _PRIOR_WEIGHT)
-    mean = weight * mean_obs + (1 - weight) * _PRIOR_MEAN[:, None]
-    var = weight * var_obs + (1 - weight) * _PRIOR_SD[:, None] ** 2
-    return mean, np.maximum(np.sqrt(var), _MIN_SD)
+    background = shrunk_background(sums, squares, counts)
+    return background.mean, background.sd
 
 
 def _top_terms(b: Bundle, j: int, per_kind: int) -> tuple[int, ...]:

@@ -26,8 +26,7 @@ import numpy as np
 from .._grouping.ids import story_id_for_event
 from .._grouping.stories import story_threshold_for
 from .._scoring.similarity import SimilarityWeights
-from ._rows import idf
-from ._state import LiveState, Params, bundle, lexical_idf, reservoir_words, scores
+from ._state import LiveState, Params, bundle, live_idf, scores
 
 __all__ = ["StoryLinks", "link_stories"]
 
@@ -130,10 +129,7 @@ def link_stories(
         ),
     )
     if todo:
-        idf_lex = lexical_idf(
-            state.df[0], max(state.n_rows, 1), reservoir_words(state), reservoir_size
-        )
-        idf_ent = idf(state.df[1], max(state.n_rows, 1))
+        idf_lex, idf_ent = live_idf(state, reservoir_size)
         for event_id in todo:
             own = story.pop(event_id, None)
             if own is not None:
