@@ -385,6 +385,10 @@ def test_embeddings_are_normalised(event_records, event_vectors, fitted):
         {"max_articles": 1.5},
         {"batch_size": True},
         {"n_keywords": 0},
+        {"n_jobs": 0},
+        {"n_jobs": -2},
+        {"n_jobs": 1.5},
+        {"n_jobs": True},
     ],
 )
 def test_invalid_params_rejected_at_fit(params, event_records, event_vectors):

@@ -181,3 +181,10 @@ def test_prepare_articles_matches_prepare_article() -> None:
         batch = prepare_articles(items, clean=clean, max_chars=30)
         assert batch == [prepare_article(a, clean=clean, max_chars=30) for a in items]
     assert prepare_articles(items, clean=True, max_chars=20_000)[4] is items[4]
+
+
+def test_candidate_path_does_not_depend_on_threads(event_records, event_vectors) -> None:
+    one = sc.StoryClusterer(exact_limit=2, n_jobs=1).fit(event_records, embeddings=event_vectors)
+    every = sc.StoryClusterer(exact_limit=2, n_jobs=-1).fit(event_records, embeddings=event_vectors)
+    assert one.labels_.tolist() == every.labels_.tolist()
+    assert one.story_labels_.tolist() == every.story_labels_.tolist()

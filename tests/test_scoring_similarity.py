@@ -140,3 +140,23 @@ def test_small_corpora_get_a_lower_bar_and_large_ones_keep_it() -> None:
     assert (1 - normal.cdf(bar)) * 94 == pytest.approx(
         (1 - normal.cdf(DEFAULT_THRESHOLD)) * CALIBRATION_ARTICLES
     )
+
+
+def test_edge_scores_match_pair_scores_and_do_not_depend_on_threads() -> None:
+    from storycluster._scoring.similarity import edge_scores, estimate_background, pair_scores
+
+    rng = np.random.default_rng(0)
+    texts = [
+        f"Storm {w} floods town {i % 7} as river rises on Monday" for i, w in enumerate("abcdefgh")
+    ] + [f"Council votes {i} budget for Riverside school {i % 3}" for i in range(12)]
+    dense = rng.normal(size=(len(texts), 8)).astype(np.float32)
+    dense /= np.linalg.norm(dense, axis=1, keepdims=True)
+    features = build_features(_articles(texts), dense, max_chars=1000)
+    background = estimate_background(features)
+    weights = SimilarityWeights()
+    rows, cols = np.triu_indices(len(texts), k=1)
+    full = pair_scores(features, background, np.arange(len(texts)), np.arange(len(texts)), weights)
+    single = edge_scores(features, background, rows, cols, weights, chunk=7)
+    threaded = edge_scores(features, background, rows, cols, weights, chunk=7, n_jobs=3)
+    np.testing.assert_allclose(single, full[rows, cols], rtol=1e-5, atol=1e-5)
+    np.testing.assert_array_equal(threaded, single)  # chunks write their own slices

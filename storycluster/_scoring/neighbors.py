@@ -12,7 +12,6 @@ Both return ``(indices, similarities)`` arrays of shape ``(n, k)``; missing slot
 from __future__ import annotations
 
 import contextlib
-import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 
@@ -20,6 +19,7 @@ import numpy as np
 from scipy import sparse
 
 from .._features.features import ArticleFeatures
+from .threads import for_each, worker_count
 
 __all__ = ["candidate_pairs", "dense_neighbors", "sparse_neighbors"]
 
@@ -65,18 +65,13 @@ def _top_k_rows(block: np.ndarray, k: int, row_offset: int) -> tuple[np.ndarray,
     return _top_k(block, k)
 
 
-def _workers() -> int:
-    """Cores this process may run on."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # pragma: no cover - not on Linux
-        return max(1, os.cpu_count() or 1)
-
-
 @contextlib.contextmanager
-def _parallel_blocks() -> Iterator[Callable[[Callable[[int], None], int], None]]:
-    """``run(task, n)`` calls ``task(0)`` ... ``task(n - 1)`` on a pool of threads, one per
-    core, with BLAS single-threaded inside each call.
+def _parallel_blocks(
+    n_jobs: int | None = None,
+) -> Iterator[Callable[[Callable[[int], None], int], None]]:
+    """``run(task, n)`` calls ``task(0)`` ... ``task(n - 1)`` on a pool of
+    :func:`~storycluster._scoring.threads.worker_count` ``(n_jobs)`` threads, with BLAS
+    single-threaded inside each call.
 
     Many mid-sized matrix products run faster side by side than one after another on a
     multi-threaded BLAS, whose threads wait for each other (badly so on a busy machine). Each
@@ -88,7 +83,7 @@ def _parallel_blocks() -> Iterator[Callable[[Callable[[int], None], int], None]]
         limits: contextlib.AbstractContextManager[object] = contextlib.nullcontext()
     else:
         limits = threadpool_limits(limits=1, user_api="blas")
-    with limits, ThreadPoolExecutor(max_workers=_workers()) as pool:
+    with limits, ThreadPoolExecutor(max_workers=worker_count(n_jobs)) as pool:
 
         def run(task: Callable[[int], None], count: int) -> None:
             for _ in pool.map(task, range(count)):
@@ -98,7 +93,12 @@ def _parallel_blocks() -> Iterator[Callable[[Callable[[int], None], int], None]]
 
 
 def dense_neighbors(
-    vectors: np.ndarray, k: int, *, exact_limit: int = 20_000, seed: int = 0
+    vectors: np.ndarray,
+    k: int,
+    *,
+    exact_limit: int = 20_000,
+    seed: int = 0,
+    n_jobs: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The ``k`` nearest rows of each row by inner product (cosine for normalised rows).
 
@@ -108,17 +108,17 @@ def dense_neighbors(
     n = vectors.shape[0]
     vectors = np.ascontiguousarray(vectors, dtype=np.float32)
     if n > exact_limit:
-        return _cell_neighbors(vectors, k, seed=seed)
+        return _cell_neighbors(vectors, k, seed=seed, n_jobs=n_jobs)
     indices = np.empty((n, k), dtype=np.int64)
     values = np.empty((n, k), dtype=np.float32)
-    step = max(1, _BLOCK_ENTRIES // (max(n, 1) * _workers()))
+    step = max(1, _BLOCK_ENTRIES // (max(n, 1) * worker_count(n_jobs)))
 
     def search(block: int) -> None:
         start = block * step
         rows = slice(start, start + step)
         indices[rows], values[rows] = _top_k_rows(vectors[rows] @ vectors.T, k, start)
 
-    with _parallel_blocks() as run:
+    with _parallel_blocks(n_jobs) as run:
         run(search, -(-n // step))
     return indices, values
 
@@ -147,6 +147,7 @@ def _cell_neighbors(
     probes: int = 8,
     iterations: int = 8,
     sample_per_cell: int = 32,
+    n_jobs: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Approximate ``k`` nearest rows: cosine k-means cells of about ``cell_size`` rows (fitted
     on a seeded sample), and each cell's rows compared, in one matrix product, with the rows of
@@ -163,8 +164,8 @@ def _cell_neighbors(
     sample = vectors[np.sort(rng.choice(n, size=sample_size, replace=False))]
     indices = np.full((n, k), -1, dtype=np.int64)
     values = np.full((n, k), -np.inf, dtype=np.float32)
-    budget = max(1, _BLOCK_ENTRIES // _workers())  # entries of one task's block
-    with _parallel_blocks() as run:
+    budget = max(1, _BLOCK_ENTRIES // worker_count(n_jobs))  # entries of one task's block
+    with _parallel_blocks(n_jobs) as run:
         centroids = _spherical_kmeans(sample, n_cells, iterations, rng)
         cell = np.empty(n, dtype=np.int64)
         step = max(1, budget // n_cells)
@@ -273,13 +274,15 @@ def sparse_neighbors(
     *,
     terms_per_row: int = 10,
     max_postings: int = 500,
+    n_jobs: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The ``k`` most similar rows of each row by sparse dot product, through a pruned index.
 
     Each row is matched on its ``terms_per_row`` heaviest terms, and terms held by more than
     ``max_postings`` rows are not used for matching (they name a topic, not an event), so the
     cost stays near linear in the number of rows. The returned similarities are those of the
-    matching terms only, good for ranking candidates; callers score the pairs exactly.
+    matching terms only, good for ranking candidates; callers score the pairs exactly. Blocks
+    of rows are matched on ``n_jobs`` threads.
     """
     n = matrix.shape[0]
     indices = np.full((n, k), -1, dtype=np.int64)
@@ -295,21 +298,24 @@ def sparse_neighbors(
         queries.eliminate_zeros()
     index = queries.T.tocsr()
     step = max(1, _BLOCK_ENTRIES // max(n, 1))
-    for start in range(0, n, step):
+
+    def match(start: int) -> None:
         # Ranked by the similarity on the matching terms; callers rescore the pairs exactly.
         hits = (queries[start : start + step] @ index).tocsr()
         indices[start : start + step], values[start : start + step] = _csr_top_k(hits, k, start)
+
+    for_each(match, range(0, n, step), n_jobs)
     return indices, values
 
 
 def candidate_pairs(
-    features: ArticleFeatures, k: int, *, seed: int = 0
+    features: ArticleFeatures, k: int, *, seed: int = 0, n_jobs: int | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """Unique pairs ``(rows[i] < cols[i])`` among each article's ``k`` nearest neighbours by
-    dense, lexical and entity similarity."""
-    found = [dense_neighbors(features.dense, k, seed=seed)[0]]
-    found.append(sparse_neighbors(features.lexical, k)[0])
-    found.append(sparse_neighbors(features.entities, k)[0])
+    dense, lexical and entity similarity (searched on ``n_jobs`` threads)."""
+    found = [dense_neighbors(features.dense, k, seed=seed, n_jobs=n_jobs)[0]]
+    found.append(sparse_neighbors(features.lexical, k, n_jobs=n_jobs)[0])
+    found.append(sparse_neighbors(features.entities, k, n_jobs=n_jobs)[0])
     n = len(features)
     rows = np.concatenate([np.repeat(np.arange(n), f.shape[1]) for f in found])
     cols = np.concatenate([f.ravel() for f in found])

@@ -40,6 +40,7 @@ import numpy as np
 from scipy import sparse
 
 from .._features.features import ArticleFeatures
+from .threads import for_each
 
 __all__ = [
     "ARTICLE_WORDS",
@@ -360,12 +361,13 @@ def estimate_background(
     sample_size: int = 2000,
     seed: int = 0,
     block: int = 2048,
+    n_jobs: int | None = None,
 ) -> Background:
     """Background statistics of every article against a fixed random sample of the corpus.
 
     The sample is drawn from the rows ``among`` (default: all rows): with at most
     ``sample_size + 1`` of them every other one is used; above, a seeded sample keeps the cost
-    linear in ``n``.
+    linear in ``n``. Blocks of ``block`` rows run on ``n_jobs`` threads.
     """
     n = len(features)
     sample = background_sample(n, among=among, sample_size=sample_size, seed=seed)
@@ -374,7 +376,8 @@ def estimate_background(
     counts = np.zeros(n)
     is_sampled = np.zeros(n, dtype=bool)
     is_sampled[sample] = True
-    for start in range(0, n, block):
+
+    def measure(start: int) -> None:
         rows = np.arange(start, min(start + block, n))
         self_hits = np.nonzero(is_sampled[rows])[0]
         positions = np.searchsorted(sample, rows[self_hits])
@@ -385,6 +388,8 @@ def estimate_background(
             sums[k, rows] = cos.sum(axis=1)
             squares[k, rows] = (cos * cos).sum(axis=1)
         counts[rows] = sample.size - is_sampled[rows]
+
+    for_each(measure, range(0, n, block), n_jobs)
     return shrunk_background(sums, squares, counts)
 
 
@@ -522,13 +527,17 @@ def edge_scores(
     weights: SimilarityWeights,
     *,
     chunk: int = 250_000,
+    n_jobs: int | None = None,
 ) -> np.ndarray:
     """Event similarity of the aligned pairs ``(rows[i], cols[i])``: an ``(len(rows),)`` array.
 
-    The same score as :func:`pair_scores`, computed pair by pair for a sparse candidate graph.
+    The same score as :func:`pair_scores`, computed pair by pair for a sparse candidate graph,
+    ``chunk`` pairs at a time, on ``n_jobs`` threads (:func:`~storycluster._scoring.threads.
+    worker_count`; the scores do not depend on it).
     """
     out = np.zeros(rows.size, dtype=np.float32)
-    for start in range(0, rows.size, chunk):
+
+    def score(start: int) -> None:
         r = rows[start : start + chunk]
         c = cols[start : start + chunk]
         cosines = [_aligned_dots(features.dense, r, c)]
@@ -537,4 +546,6 @@ def edge_scores(
         out[start : start + chunk] = combine_scores(
             cosines, _rows(features, background, r), _rows(features, background, c), weights
         )
+
+    for_each(score, range(0, rows.size, chunk), n_jobs)
     return out
