@@ -10,7 +10,8 @@ allsides2021 from ../shared/data, concatenated and, past their 38,660 articles, 
 new ids and dates shifted back by 400 days per copy (undated articles get a date per copy, so copies
 never look simultaneous). The first ``size`` articles of a fixed shuffle are clustered. Each size
 runs in a fresh subprocess so that its peak RSS (``ru_maxrss``) is its own; the time covers
-``StoryClusterer().fit(articles, embeddings=E)`` (cleaning, language detection, duplicates,
+``StoryClusterer(n_jobs=...).fit(articles, embeddings=E)`` (``--n-jobs``; ``--no-stories`` switches
+the story level off) (cleaning, language detection, duplicates,
 features, candidate graph, clustering, cluster objects) and excludes embedding, which is computed
 once and cached on disk.
 
@@ -71,7 +72,9 @@ def corpus(size: int) -> tuple[list[sc.Article], np.ndarray]:
     return [out[i] for i in order], vectors[np.array(rows)[order]]
 
 
-def run_one(size: int, method: str = "storycluster") -> dict[str, float]:
+def run_one(
+    size: int, method: str = "storycluster", n_jobs: int | None = None, stories: bool = True
+) -> dict[str, float]:
     articles, vectors = corpus(size)
     started = time.perf_counter()
     if method == "hdbscan":
@@ -80,7 +83,9 @@ def run_one(size: int, method: str = "storycluster") -> dict[str, float]:
         labels = HDBSCAN(min_cluster_size=5, copy=True).fit_predict(vectors)
         events = int(labels.max() + 1 + (labels < 0).sum())  # noise as singletons
     else:
-        events = len(sc.StoryClusterer().fit(articles, embeddings=vectors).events_)
+        off = {} if stories else {"story_threshold": math.inf, "short_story_threshold": math.inf}
+        clusterer = sc.StoryClusterer(n_jobs=n_jobs, **off)
+        events = len(clusterer.fit(articles, embeddings=vectors).events_)
     elapsed = time.perf_counter() - started
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {"size": size, "seconds": elapsed, "peak_mb": peak_mb, "events": events}
@@ -113,17 +118,24 @@ def main() -> int:
     parser.add_argument("--sizes", default="10000,30000,100000")
     parser.add_argument("--hdbscan", action="store_true", help="also time sklearn HDBSCAN")
     parser.add_argument("--timeout", type=int, default=900, help="seconds per HDBSCAN run")
+    parser.add_argument("--n-jobs", type=int, help="StoryClusterer(n_jobs=...); default: all CPUs")
+    parser.add_argument(
+        "--no-stories", action="store_true", help="switch the story level off (events only)"
+    )
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--method", default="storycluster", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
-        print(json.dumps(run_one(args.one, args.method)))
+        print(json.dumps(run_one(args.one, args.method, args.n_jobs, not args.no_stories)))
         return 0
     corpus(1)  # embed everything once (cached) before timing
     rows = []
     for size in (int(s) for s in args.sizes.split(",")):
+        options = ["--no-stories"] if args.no_stories else []
+        if args.n_jobs is not None:
+            options += ["--n-jobs", str(args.n_jobs)]
         done = subprocess.run(
-            [sys.executable, __file__, "--one", str(size)],
+            [sys.executable, __file__, "--one", str(size), *options],
             check=True,
             capture_output=True,
             text=True,
