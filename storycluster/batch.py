@@ -48,6 +48,7 @@ from ._scoring.similarity import (
     DEFAULT_THRESHOLD,
     DEFAULT_TIME_PENALTY,
     DEFAULT_TIME_SCALE_DAYS,
+    DEFAULT_WEEKDAY_PENALTY,
     Background,
     SimilarityWeights,
     background_sample,
@@ -101,6 +102,10 @@ class StoryClusterer(ClusterMixin, BaseEstimator):
     time_scale_days:
         Gap at which two dated articles get no time evidence: closer pairs gain score, farther
         ones lose it.
+    weekday_penalty:
+        What a pair loses when both leads name weekdays and no day of one equals or neighbours
+        a day of the other ("voted Tuesday" against "Saturday's vote"), where the publication
+        gap is unknown or under three weeks; 0 switches the weekday evidence off.
     short_threshold, short_dense_weight, short_lexical_weight:
         Threshold and dense and lexical weights for a corpus of short texts: tweets or
         headlines, 20 words or fewer at the median. ``threshold``, ``dense_weight`` and
@@ -210,6 +215,7 @@ class StoryClusterer(ClusterMixin, BaseEstimator):
         entity_weight: float = 0.25,
         time_penalty: float = DEFAULT_TIME_PENALTY,
         time_scale_days: float = DEFAULT_TIME_SCALE_DAYS,
+        weekday_penalty: float = DEFAULT_WEEKDAY_PENALTY,
         short_threshold: float = DEFAULT_SHORT_THRESHOLD,
         short_dense_weight: float = DEFAULT_SHORT_DENSE_WEIGHT,
         short_lexical_weight: float = DEFAULT_SHORT_LEXICAL_WEIGHT,
@@ -238,6 +244,7 @@ class StoryClusterer(ClusterMixin, BaseEstimator):
         self.entity_weight = entity_weight
         self.time_penalty = time_penalty
         self.time_scale_days = time_scale_days
+        self.weekday_penalty = weekday_penalty
         self.short_threshold = short_threshold
         self.short_dense_weight = short_dense_weight
         self.short_lexical_weight = short_lexical_weight
@@ -304,6 +311,7 @@ class StoryClusterer(ClusterMixin, BaseEstimator):
             entity=float(self.entity_weight),
             time_penalty=float(self.time_penalty),
             time_scale_days=float(self.time_scale_days),
+            weekday_penalty=float(self.weekday_penalty),
         )
 
     def _embedder(self) -> Embedder:

@@ -87,7 +87,7 @@ def test_manifest_is_versioned_and_checksummed(fitted, tmp_path):
     fitted.save(tmp_path / "model")
     manifest = json.loads((tmp_path / "model" / "manifest.json").read_text())
     assert manifest["format"] == "storycluster.model"
-    assert manifest["format_version"] == 1
+    assert manifest["format_version"] == 2
     assert manifest["model"] == {"name": None, "type": "HashingEmbedder"}
     files = {p.name for p in (tmp_path / "model").iterdir()} - {"manifest.json"}
     assert set(manifest["files"]) == files
@@ -189,7 +189,7 @@ def test_model_name_is_recorded(event_records, event_vectors, tmp_path):
 
 
 @pytest.mark.parametrize(
-    ("version", "advice"), [(0, "fit the model again"), (2, "upgrade storycluster")]
+    ("version", "advice"), [(0, "fit the model again"), (3, "upgrade storycluster")]
 )
 def test_other_format_version_is_refused(fitted, tmp_path, version, advice):
     fitted.save(tmp_path / "model")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import sqlite3
 
 import numpy as np
 import pytest
@@ -115,12 +116,53 @@ def test_saved_models_keep_the_weekdays_and_older_ones_load_without(
     fitted.save(tmp_path / "model")
     loaded = sc.StoryClusterer.load(tmp_path / "model", model=HashingEmbedder())
     assert np.array_equal(loaded.predict(records), fitted.predict(records))
-    # A model saved before the weekdays: its manifest lists no weekday arrays.
+    # A model saved before the weekdays (format version 1): no weekday arrays, no
+    # weekday_penalty among its parameters and weights.
     manifest_path = tmp_path / "model" / "manifest.json"
     manifest = json.loads(manifest_path.read_text())
+    assert manifest["format_version"] == 2
+    manifest["format_version"] = 1
     for name in ("weekdays.npy", "sample_weekdays.npy"):
         del manifest["files"][name]
         (tmp_path / "model" / name).unlink()
+    del manifest["params"]["weekday_penalty"]
+    for weights in ("weights_", "story_weights_"):
+        del manifest["fitted"][weights]["weekday_penalty"]
     manifest_path.write_text(json.dumps(manifest))
     older = sc.StoryClusterer.load(tmp_path / "model", model=HashingEmbedder())
     assert older.labels_.tolist() == fitted.labels_.tolist()
+    assert older.weekday_penalty == older.weights_.weekday_penalty == 0.5
+
+
+def test_weekday_penalty_is_a_parameter_of_both_clusterers(event_records, tmp_path) -> None:
+    records = [dict(r, published_at=None) for r in event_records]
+    off = sc.StoryClusterer(model=HashingEmbedder(), weekday_penalty=0).fit(records)
+    assert off.weights_.weekday_penalty == 0.0
+    for bad in (-0.5, math.nan, math.inf, "1"):
+        with pytest.raises(ValueError, match="weekday_penalty"):
+            sc.StoryClusterer(model=HashingEmbedder(), weekday_penalty=bad).fit(records)
+        with pytest.raises(ValueError, match="weekday_penalty"):
+            sc.StreamClusterer(model=HashingEmbedder(), weekday_penalty=bad).partial_fit(records)
+    stream = sc.StreamClusterer(model=HashingEmbedder(), weekday_penalty=0.25)
+    stream.partial_fit(records)
+    assert stream.weights_.weekday_penalty == 0.25
+    stream.close()
+
+
+def test_a_store_written_before_weekday_penalty_resumes(event_records, tmp_path) -> None:
+    path = tmp_path / "events.db"
+    first = sc.StreamClusterer(store=path, model=HashingEmbedder())
+    first.partial_fit(event_records[:7])
+    first.close()
+    with sqlite3.connect(path) as conn:  # the parameters as an earlier version stored them
+        (value,) = conn.execute("SELECT value FROM sc_meta WHERE key = 'params'").fetchone()
+        params = json.loads(value)
+        del params["weekday_penalty"]
+        conn.execute("UPDATE sc_meta SET value = ? WHERE key = 'params'", (json.dumps(params),))
+    resumed = sc.StreamClusterer(store=path, model=HashingEmbedder())  # the same defaults
+    resumed.partial_fit(event_records[7:])
+    assert len(resumed.assignments()) == len(event_records)
+    resumed.close()
+    reopened = sc.StreamClusterer.open(path, model=HashingEmbedder())
+    assert reopened.weekday_penalty == 0.5
+    reopened.close()

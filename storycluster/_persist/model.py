@@ -63,8 +63,12 @@ if TYPE_CHECKING:
 __all__ = ["FORMAT", "FORMAT_VERSION", "ModelFormatError", "load_model", "save_model"]
 
 FORMAT = "storycluster.model"
-#: Version of the layout above; a loader reads its own version only.
-FORMAT_VERSION = 1
+#: Version of the layout above. 2 added the weekday arrays and ``weekday_penalty`` (in the
+#: parameters and the weights); an older storycluster refuses it with "upgrade storycluster".
+FORMAT_VERSION = 2
+#: Versions this loader reads: version 1 loads with no weekdays named and the default
+#: ``weekday_penalty``.
+_READABLE_VERSIONS = (1, 2)
 _MANIFEST = "manifest.json"
 
 
@@ -282,7 +286,7 @@ def _manifest(root: Path) -> dict[str, Any]:
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise ModelFormatError(f"{root} is not a saved storycluster model ({_MANIFEST} format)")
     version = manifest.get("format_version")
-    if version != FORMAT_VERSION:
+    if version not in _READABLE_VERSIONS:
         writer = manifest.get("storycluster_version", "unknown")
         if isinstance(version, int) and version > FORMAT_VERSION:
             advice = "upgrade storycluster to load it"
@@ -290,7 +294,7 @@ def _manifest(root: Path) -> dict[str, Any]:
             advice = "fit the model again with this version and save it"
         raise ModelFormatError(
             f"saved model {root} has format version {version!r} (written by storycluster "
-            f"{writer}); this storycluster reads version {FORMAT_VERSION}: {advice}"
+            f"{writer}); this storycluster reads versions {_READABLE_VERSIONS}: {advice}"
         )
     return manifest
 

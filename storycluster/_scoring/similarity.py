@@ -197,6 +197,7 @@ _NON_NEGATIVE_PARAMS = (
     "time_scale_days",
     "short_dense_weight",
     "short_lexical_weight",
+    "weekday_penalty",
 )
 
 

@@ -51,6 +51,7 @@ from .._scoring.similarity import (
     DEFAULT_THRESHOLD,
     DEFAULT_TIME_PENALTY,
     DEFAULT_TIME_SCALE_DAYS,
+    DEFAULT_WEEKDAY_PENALTY,
     SimilarityWeights,
     check_scoring_params,
 )
@@ -187,6 +188,7 @@ _PARAMS = (
     "entity_weight",
     "time_penalty",
     "time_scale_days",
+    "weekday_penalty",
     "short_threshold",
     "short_dense_weight",
     "short_lexical_weight",
@@ -215,6 +217,7 @@ _FLOAT_PARAMS = (
     "entity_weight",
     "time_penalty",
     "time_scale_days",
+    "weekday_penalty",
     "short_threshold",
     "short_dense_weight",
     "short_lexical_weight",
@@ -226,6 +229,15 @@ _FLOAT_PARAMS = (
 _RUNTIME = frozenset({"_store", "_state", "_dim", "_lock", "_embedder_instance", "_listeners"})
 #: Serialises first uses, so two threads never open one stream's store twice.
 _START_LOCK = threading.RLock()
+
+
+#: Parameters added after stores were first written, with the value those stores ran with.
+_LATER_PARAMS: dict[str, Any] = {"weekday_penalty": DEFAULT_WEEKDAY_PENALTY}
+
+
+def _with_later_params(stored: dict[str, Any]) -> dict[str, Any]:
+    """A store's parameters, with those it predates at the value it ran with."""
+    return {**_LATER_PARAMS, **stored}
 
 
 def _is_real(value: Any) -> bool:
@@ -300,6 +312,7 @@ class StreamClusterer(BaseEstimator):
         entity_weight: float = 0.25,
         time_penalty: float = DEFAULT_TIME_PENALTY,
         time_scale_days: float = DEFAULT_TIME_SCALE_DAYS,
+        weekday_penalty: float = DEFAULT_WEEKDAY_PENALTY,
         short_threshold: float = DEFAULT_SHORT_THRESHOLD,
         short_dense_weight: float = DEFAULT_SHORT_DENSE_WEIGHT,
         short_lexical_weight: float = DEFAULT_SHORT_LEXICAL_WEIGHT,
@@ -332,6 +345,7 @@ class StreamClusterer(BaseEstimator):
         self.entity_weight = entity_weight
         self.time_penalty = time_penalty
         self.time_scale_days = time_scale_days
+        self.weekday_penalty = weekday_penalty
         self.short_threshold = short_threshold
         self.short_dense_weight = short_dense_weight
         self.short_lexical_weight = short_lexical_weight
@@ -445,6 +459,7 @@ class StreamClusterer(BaseEstimator):
             entity=stored["entity_weight"],
             time_penalty=stored["time_penalty"],
             time_scale_days=stored["time_scale_days"],
+            weekday_penalty=stored["weekday_penalty"],
         )
         return Params(
             weights=weights,
@@ -504,7 +519,7 @@ class StreamClusterer(BaseEstimator):
                 model=chosen if chosen is not None else "",
                 cache=cache,
                 on_known=on_known,
-                **meta["params"],
+                **_with_later_params(meta["params"]),
             )
             self._start()
         except BaseException:
@@ -515,7 +530,7 @@ class StreamClusterer(BaseEstimator):
     def _resume(self, store: EventStore, *, check: bool) -> tuple[int | None, LiveState]:
         meta = store.read_meta()
         _check_format(meta, store.url)
-        stored = meta["params"]
+        stored = _with_later_params(meta["params"])
         mine = self._stored_params()
         if check and stored != mine:
             diff = sorted(k for k in set(stored) | set(mine) if stored.get(k) != mine.get(k))
