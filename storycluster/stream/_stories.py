@@ -130,13 +130,12 @@ def link_stories(
     )
     if todo:
         idf_lex, idf_ent = live_idf(state, reservoir_size)
+        live = _LiveMembers(state)
         for event_id in todo:
             own = story.pop(event_id, None)
             if own is not None:
                 sizes[own] -= 1
-            placed, score = _place(
-                state, event_id, story, weights, threshold, idf_lex, idf_ent, dim
-            )
+            placed, score = _place(live, event_id, story, weights, threshold, idf_lex, idf_ent, dim)
             if own is not None and placed != own:
                 if sizes[own] == 0:  # its story, of itself alone, joins the other
                     out.merges.append((own, placed, score))
@@ -153,8 +152,30 @@ def link_stories(
     return out
 
 
+class _LiveMembers:
+    """The live events' members still in memory and their dense centroids, taken once per
+    batch: placing an event compares it with every live event, and the events' members do not
+    change while a batch's events are placed."""
+
+    def __init__(self, state: LiveState) -> None:
+        self.state = state
+        #: Live events with a member in memory, in the state's order, and those members.
+        self.members = {
+            e: present
+            for e, ev in state.events.items()
+            if (present := [state.rows[r] for r in ev.rows if r in state.rows])
+        }
+        self.order = list(self.members)
+        self.position = {e: i for i, e in enumerate(self.order)}
+        self.centres = (
+            np.array([np.mean([r.dense for r in self.members[e]], axis=0) for e in self.order])
+            if self.order
+            else np.zeros((0, 0))
+        )
+
+
 def _place(
-    state: LiveState,
+    live: _LiveMembers,
     event_id: str,
     story: dict[str, str],
     weights: SimilarityWeights,
@@ -165,25 +186,18 @@ def _place(
 ) -> tuple[str, float]:
     """The story an event joins (the best story whose mean pair score reaches ``threshold``)
     and that mean, or its own new story and NaN."""
-    own = [state.rows[r] for r in state.events[event_id].rows if r in state.rows]
-    others = [
-        e
-        for e, ev in state.events.items()
-        if e != event_id and e in story and any(r in state.rows for r in ev.rows)
-    ]
+    own = live.members.get(event_id, [])
+    others = [e for e in live.order if e != event_id and e in story]
     if not own or not others:
         return story_id_for_event(event_id), float("nan")
-    centroid = np.mean([r.dense for r in own], axis=0)
-    centres = np.array(
-        [np.mean([state.rows[r].dense for r in state.events[e].rows if r in state.rows], axis=0)
-         for e in others]
-    )  # fmt: skip
+    centroid = live.centres[live.position[event_id]]
+    centres = live.centres[[live.position[e] for e in others]]
     nearest = np.argsort(-(centres @ centroid), kind="stable")[:N_STORY_CANDIDATES]
     candidates = [others[i] for i in nearest.tolist()]
     rows = []
     owner = []
     for position, e in enumerate(candidates):
-        member_rows = [state.rows[r] for r in state.events[e].rows if r in state.rows]
+        member_rows = live.members[e]
         rows.extend(member_rows)
         owner.extend([position] * len(member_rows))
     block = scores(
