@@ -180,36 +180,7 @@ def _day(value: datetime | str | float | None) -> float | None:
     return float(value)
 
 
-#: Parameters stored with a stream; another value refuses the store.
-_PARAMS = (
-    "threshold",
-    "dense_weight",
-    "lexical_weight",
-    "entity_weight",
-    "time_penalty",
-    "time_scale_days",
-    "weekday_penalty",
-    "short_threshold",
-    "short_dense_weight",
-    "short_lexical_weight",
-    "window",
-    "clean",
-    "lead_chars",
-    "max_chars",
-    "n_keywords",
-    "seed",
-    "reservoir_size",
-    "max_members",
-    "n_candidates",
-    "postings_cap",
-    "terms_per_article",
-    "dense_candidates",
-    "dedup_threshold",
-    "retention_days",
-)
-
-
-#: Parameters stored as floats (None stays None).
+#: Parameters stored with a stream as floats (None stays None) ...
 _FLOAT_PARAMS = (
     "threshold",
     "dense_weight",
@@ -224,6 +195,21 @@ _FLOAT_PARAMS = (
     "window",
     "dedup_threshold",
     "retention_days",
+)
+#: ... and as given: together the parameters a store records; another value refuses it.
+_PARAMS = (
+    *_FLOAT_PARAMS,
+    "clean",
+    "lead_chars",
+    "max_chars",
+    "n_keywords",
+    "seed",
+    "reservoir_size",
+    "max_members",
+    "n_candidates",
+    "postings_cap",
+    "terms_per_article",
+    "dense_candidates",
 )
 #: Private runtime attributes, made on first use (see StreamClusterer._start).
 _RUNTIME = frozenset({"_store", "_state", "_dim", "_lock", "_embedder_instance", "_listeners"})
