@@ -32,6 +32,8 @@ __all__ = ["StoryLinks", "link_stories"]
 
 #: Live events scored against a new event (nearest by dense centroid).
 N_STORY_CANDIDATES = 30
+#: Most live events a candidate story is scored on (its nearest by centroid).
+N_STORY_EVENTS = 30
 
 
 class StoryLinks:
@@ -192,8 +194,18 @@ def _place(
         return story_id_for_event(event_id), float("nan")
     centroid = live.centres[live.position[event_id]]
     centres = live.centres[[live.position[e] for e in others]]
-    nearest = np.argsort(-(centres @ centroid), kind="stable")[:N_STORY_CANDIDATES]
-    candidates = [others[i] for i in nearest.tolist()]
+    by_centre = np.argsort(-(centres @ centroid), kind="stable").tolist()
+    # The stories of the nearest events are the candidates; each is scored on its live events
+    # (up to N_STORY_EVENTS, nearest first), not only on those among the nearest: the mean
+    # over a story's nearest events alone is the mean of its best part, and over-merges.
+    wanted = {story[others[i]] for i in by_centre[:N_STORY_CANDIDATES]}
+    taken = dict.fromkeys(wanted, 0)
+    candidates = []
+    for i in by_centre:
+        name = story[others[i]]
+        if name in taken and taken[name] < N_STORY_EVENTS:
+            taken[name] += 1
+            candidates.append(others[i])
     rows = []
     owner = []
     for position, e in enumerate(candidates):
