@@ -59,7 +59,9 @@ def test_quickstart_notebook_executes() -> None:
     assert len(plotly) == 3  # document map, events over time, hierarchy
     # Search, save -> load -> predict and plain strings ran and printed their results.
     assert "held-out articles placed in their gold event's fitted event" in printed
-    assert "storycluster.model version 1 with" in printed
+    from storycluster._persist.model import FORMAT_VERSION
+
+    assert f"storycluster.model version {FORMAT_VERSION} with" in printed
     assert "ClusteringResult(3 articles" in printed
     # A short str() of events and results: no article texts, one line per event.
     assert articles_text_not_in(printed)
