@@ -5,6 +5,11 @@ headlines, as stored); the same embeddings (the batch clusterer's, from the embe
 both. Prints B-cubed F1 of the batch StoryClusterer() and of the replayed stream per set.
 
     python benchmarks/stream_replay.py [gvc allsides2021 ecbplus googlenews] [--batch 50]
+    python benchmarks/stream_replay.py --stories [ecbplus googlenews crisislex_t26]
+
+``--stories`` compares stories instead, against each set's story gold: ecbplus' topics
+(``topic_id``), googlenews' labels (its first 3,000 headlines) and crisislex_t26's crises (the
+seeded 6,000-tweet sample of ``benchmarks/quality.py``, in time order).
 """
 
 from __future__ import annotations
@@ -13,34 +18,50 @@ import argparse
 import time
 from pathlib import Path
 
+import numpy as np
+
 from storycluster import CachedEmbedder, SentenceTransformerEmbedder, StoryClusterer, evaluate
 from storycluster.io import read_jsonl
 from storycluster.stream import StreamClusterer
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 SETS = ["gvc", "allsides2021", "ecbplus", "googlenews"]
+STORY_SETS = ["ecbplus", "googlenews", "crisislex_t26"]
 
 
 def replay_order(name: str):
     items = read_jsonl(DATA / name / "articles.jsonl")
     if name == "googlenews":
         return items[:3000]
+    if name == "crisislex_t26":  # the seeded sample of benchmarks/quality.py
+        index = np.sort(np.random.default_rng(0).choice(len(items), 6000, replace=False))
+        items = [items[i] for i in index]
     dated = sorted(
         (a for a in items if a.published_at is not None), key=lambda a: (a.published_at, a.id)
     )
     return dated + [a for a in items if a.published_at is None]
 
 
+def story_gold(name: str, article) -> str:
+    return str(article.metadata["topic_id" if name == "ecbplus" else "event_id"])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("sets", nargs="*", default=SETS)
+    parser.add_argument("sets", nargs="*")
     parser.add_argument("--batch", type=int, default=50)
+    parser.add_argument("--stories", action="store_true", help="compare stories, not events")
     args = parser.parse_args()
+    sets = args.sets or (STORY_SETS if args.stories else SETS)
     embedder = CachedEmbedder(SentenceTransformerEmbedder(show_progress_bar=False))
-    print("| set | articles | batch | stream | events (batch / stream) | replay s |")
+    level = "stories" if args.stories else "events"
+    print(f"| set | articles | batch | stream | {level} (batch / stream) | replay s |")
     print("| --- | ---: | ---: | ---: | ---: | ---: |")
-    for name in args.sets:
+    for name in sets:
         articles = replay_order(name)
+        if args.stories:
+            report_stories(name, articles, embedder, args.batch)
+            continue
         gold = [a.metadata["event_id"] for a in articles]
         model = StoryClusterer(model=embedder).fit(articles)
         dense = model.embeddings_
@@ -58,6 +79,25 @@ def main() -> None:
             f"{len(model.events_)} / {stream.n_events} | {seconds:.0f} |",
             flush=True,
         )
+
+
+def report_stories(name: str, articles, embedder, batch: int) -> None:
+    gold = [story_gold(name, a) for a in articles]
+    model = StoryClusterer(model=embedder).fit(articles)
+    dense = model.embeddings_
+    stream = StreamClusterer(model=embedder)
+    started = time.perf_counter()
+    for lo in range(0, len(articles), batch):
+        stream.partial_fit(articles[lo : lo + batch], embeddings=dense[lo : lo + batch])
+    seconds = time.perf_counter() - started
+    replayed = [stream.story_of(stream.event_of(a.id)) for a in articles]
+    f_batch = evaluate(model.story_labels_, gold).bcubed_f1
+    f_stream = evaluate(replayed, gold).bcubed_f1
+    print(
+        f"| {name} | {len(articles)} | {f_batch:.3f} | {f_stream:.3f} | "
+        f"{len(model.stories_)} / {len(set(replayed))} | {seconds:.0f} |",
+        flush=True,
+    )
 
 
 if __name__ == "__main__":

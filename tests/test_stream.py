@@ -829,9 +829,9 @@ def test_replay_matches_batch(name, embedder) -> None:
     assert abs(stream_f1 - batch_f1) <= 0.01, (stream_f1, batch_f1)
 
 
-#: Measured (replays in batches of 50, story B3-F1 stream / batch): ecbplus topics 0.863 / 0.946,
-#: googlenews (first 3,000, gold = its stories) 0.700 / 0.833. Scoring a candidate story on its
-#: nearest events alone gave 0.867 and 0.609: this bound fails on it.
+#: Measured (benchmarks/stream_replay.py --stories, B3-F1 stream / batch): ecbplus topics
+#: 0.859 / 0.946, googlenews (first 3,000, gold = its stories) 0.700 / 0.833. Scoring a candidate
+#: story on its nearest events alone gave 0.863 and 0.609: this bound fails on it.
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ["ecbplus", "googlenews"])
 def test_replayed_stories_stay_near_batch(name, embedder) -> None:
