@@ -6,6 +6,7 @@ scored on several threads run side by side. Results never depend on the number o
 
 from __future__ import annotations
 
+import numbers
 import os
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -14,13 +15,18 @@ __all__ = ["for_each", "worker_count"]
 
 
 def worker_count(n_jobs: int | None) -> int:
-    """Threads for ``n_jobs``: ``None`` and ``-1`` mean every CPU this process may run on."""
-    if n_jobs is None or n_jobs == -1:
+    """Threads for ``n_jobs``: ``None`` and ``-1`` mean every CPU this process may run on;
+    anything but those and a positive int raises ``ValueError``."""
+    if n_jobs is None or (_is_int(n_jobs) and n_jobs == -1):
         cpus = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None
         return max(1, len(cpus) if cpus else os.cpu_count() or 1)
-    if n_jobs < 1:
+    if not _is_int(n_jobs) or n_jobs < 1:
         raise ValueError(f"n_jobs must be None, -1 or a positive int, got {n_jobs!r}")
     return int(n_jobs)
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
 def for_each(work: Callable[[int], None], starts: Iterable[int], n_jobs: int | None = None) -> None:

@@ -946,6 +946,16 @@ def _linkage(
     return out
 
 
+def members_in_memory(state: LiveState, event_id: str) -> list[Row]:
+    """The scoring members of a live event whose rows are held in memory, in order."""
+    return [state.rows[r] for r in state.events[event_id].rows if r in state.rows]
+
+
+def dense_centroid(rows: Sequence[Row]) -> np.ndarray:
+    """The mean dense vector of ``rows`` (not normalised)."""
+    return np.mean([row.dense for row in rows], axis=0)
+
+
 def _nearest_events(
     state: LiveState,
     new_rows: list[Row],
@@ -959,9 +969,7 @@ def _nearest_events(
         return None
     # In opening order, as a reopened stream holds them (ties go the same way after a crash).
     live = sorted(state.events, key=lambda e: state.events[e].seq)
-    centres = np.vstack(
-        [np.mean([state.rows[r].dense for r in state.events[e].rows], axis=0) for e in live]
-    )
+    centres = np.vstack([dense_centroid(members_in_memory(state, e)) for e in live])
     centres /= np.maximum(np.linalg.norm(centres, axis=1, keepdims=True), 1e-12)
     sims = np.vstack([row.dense for row in new_rows]) @ centres.T
 

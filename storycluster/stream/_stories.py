@@ -26,7 +26,15 @@ import numpy as np
 from .._grouping.ids import story_id_for_event
 from .._grouping.stories import story_threshold_for
 from .._scoring.similarity import SimilarityWeights
-from ._state import LiveState, Params, bundle, live_idf, scores
+from ._state import (
+    LiveState,
+    Params,
+    bundle,
+    dense_centroid,
+    live_idf,
+    members_in_memory,
+    scores,
+)
 
 __all__ = ["StoryLinks", "link_stories"]
 
@@ -160,17 +168,14 @@ class _LiveMembers:
     change while a batch's events are placed."""
 
     def __init__(self, state: LiveState) -> None:
-        self.state = state
         #: Live events with a member in memory, in the state's order, and those members.
         self.members = {
-            e: present
-            for e, ev in state.events.items()
-            if (present := [state.rows[r] for r in ev.rows if r in state.rows])
+            e: present for e in state.events if (present := members_in_memory(state, e))
         }
         self.order = list(self.members)
         self.position = {e: i for i, e in enumerate(self.order)}
         self.centres = (
-            np.array([np.mean([r.dense for r in self.members[e]], axis=0) for e in self.order])
+            np.array([dense_centroid(self.members[e]) for e in self.order])
             if self.order
             else np.zeros((0, 0))
         )
