@@ -317,14 +317,19 @@ def candidate_pairs(
     found.append(sparse_neighbors(features.lexical, k, n_jobs=n_jobs)[0])
     found.append(sparse_neighbors(features.entities, k, n_jobs=n_jobs)[0])
     n = len(features)
-    rows = np.concatenate([np.repeat(np.arange(n), f.shape[1]) for f in found])
-    cols = np.concatenate([f.ravel() for f in found])
-    valid = (cols >= 0) & (cols != rows)
-    low = np.minimum(rows[valid], cols[valid])
-    high = np.maximum(rows[valid], cols[valid])
+    parts = []
+    for neighbours in found:
+        rows = np.repeat(np.arange(n, dtype=np.int64), neighbours.shape[1])
+        cols = neighbours.ravel().astype(np.int64, copy=False)
+        valid = (cols >= 0) & (cols != rows)
+        rows, cols = rows[valid], cols[valid]
+        parts.append(np.minimum(rows, cols) * n + np.maximum(rows, cols))
     # Sort, then drop repeats: NumPy's hash-based ``unique`` is many times slower on this.
-    keys = np.sort(low * np.int64(n) + high)
-    first = np.ones(keys.size, dtype=bool)
-    first[1:] = keys[1:] != keys[:-1]
+    keys = np.concatenate(parts)
+    keys.sort()
+    first = np.empty(keys.size, dtype=bool)
+    first[:1] = True
+    np.not_equal(keys[1:], keys[:-1], out=first[1:])
     keys = keys[first]
-    return keys // n, keys % n
+    high = keys % n
+    return (keys - high) // n, high
