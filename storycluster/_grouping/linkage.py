@@ -233,9 +233,12 @@ def _centrality(
 ) -> np.ndarray:
     """Each item's mean similarity to the rest of its cluster, from the pairs scored."""
     n = labels.size
-    rows, cols, values = (np.concatenate(parts) for parts in zip(*scored, strict=True))
-    inside = labels[rows] == labels[cols]
-    rows, cols, values = rows[inside], cols[inside], values[inside]
+    # Piece by piece: joining every scored pair first (15M at 100k articles) took seconds.
+    inside = []
+    for r, c, v in scored:
+        keep = labels[r] == labels[c]
+        inside.append((r[keep], c[keep], v[keep]))
+    rows, cols, values = (np.concatenate(parts) for parts in zip(*inside, strict=True))
     # A pair may have been scored twice (a rectangle scored again in full): count it once.
     _, once = np.unique(
         np.minimum(rows, cols) * np.int64(n) + np.maximum(rows, cols), return_index=True
