@@ -360,10 +360,11 @@ class StoryClusterer(ClusterMixin, BaseEstimator):
         _check_input(given, self.max_articles)
         if embeddings is not None:
             embeddings = check_embeddings(embeddings, len(given))
-        # All the work runs on the articles sorted by id, and its results are put back in input
-        # order at the end: the background sample, the neighbour search's k-means and the ties
-        # of the linkages follow positions, so the same articles in another order would
-        # otherwise give another partition (googlenews: B-cubed F1 0.720 to 0.732 by order).
+        # All the work runs on the articles sorted by id, and the per-article results are put
+        # back in input order at the end: the background sample, the neighbour search's
+        # k-means and the ties of the linkages follow positions, so the same articles in
+        # another order would otherwise give another partition (googlenews: B-cubed F1 0.720
+        # to 0.732 by order).
         order = _id_order(given)
         items = [given[i] for i in order]
         if self.detect_language:
@@ -375,7 +376,7 @@ class StoryClusterer(ClusterMixin, BaseEstimator):
             )
             dense = check_embeddings(vectors, len(items), source="the embedding model")
         else:
-            dense = embeddings[order]
+            dense = embeddings if _is_identity(order) else embeddings[order]
         features, background, corpus, fitted = self._features(
             prepared, dense, reference, reference_embeddings, embedded=embeddings is None
         )
@@ -463,25 +464,16 @@ class StoryClusterer(ClusterMixin, BaseEstimator):
             event_story = np.arange(int(labels.max()) + 1)
         else:
             event_story = group_stories(labels)
-        # Back to input order (the closures above have run): input article i was worked on
-        # at position back[i].
-        back = np.argsort(order)
         scoring: dict[str, Any]
         if scores is None:
-            scoring = {"centrality": centrality[back]}
+            scoring = {"centrality": centrality}
         else:
             full = scores
 
             def cluster_scores(members: np.ndarray) -> np.ndarray:
-                at = back[members]
-                return full[np.ix_(at, at)]
+                return full[np.ix_(members, members)]
 
             scoring = {"block_scores": cluster_scores}
-        shared = features.dense is dense
-        items, prepared = [items[i] for i in back], [prepared[i] for i in back]
-        labels, features = labels[back], features.take(back)
-        background = Background(mean=background.mean[:, back], sd=background.sd[:, back])
-        dense = features.dense if shared else dense[back]
         duplicate_of = self._duplicates(prepared)
         events = build_events(
             items,
@@ -495,28 +487,34 @@ class StoryClusterer(ClusterMixin, BaseEstimator):
             events, event_story, labels=labels, features=features, n_keywords=self.n_keywords
         )
         story_labels = article_story_labels(labels, story_of_event)
+        # Per-article results back in input order: input article i was worked on at back[i].
+        # Events and stories list their members in id order, whatever the input order.
+        back = np.argsort(order)
         self.threshold_ = threshold
         self.weights_ = weights
         self.story_threshold_ = story_threshold
         self.story_weights_ = sweights
-        self.labels_ = labels
+        self.labels_ = labels[back]
         self.events_ = events
         self.stories_: list[Story] = stories
-        self.story_labels_ = story_labels
+        self.story_labels_ = story_labels[back]
         self.story_of_event_ = story_of_event
         self.result_ = ClusteringResult(
             events=events,
-            article_ids=[a.id for a in items],
-            labels=labels.tolist(),
+            article_ids=[a.id for a in given],
+            labels=self.labels_.tolist(),
             stories=stories,
-            story_labels=story_labels.tolist(),
+            story_labels=self.story_labels_.tolist(),
         )
-        self.embeddings_ = dense
-        self.cleaned_texts_ = [article.text or "" for article in prepared]
+        self.embeddings_ = dense[back] if embeddings is None else embeddings
+        self.cleaned_texts_ = [prepared[i].text or "" for i in back]
+        if not _is_identity(order):  # the fitted corpus too, as saved models keep it
+            features = features.take(back)
+            background = Background(mean=background.mean[:, back], sd=background.sd[:, back])
         self._corpus = FittedCorpus(
             features=features,
             background=background,
-            labels=labels,
+            labels=self.labels_,
             terms=fitted[0],
             sample=fitted[1],
         )
@@ -810,6 +808,10 @@ def _is_number(value: Any) -> bool:
 def _id_order(articles: Sequence[Article]) -> np.ndarray:
     """Positions of ``articles`` sorted by id (ids are unique: :func:`_check_input`)."""
     return np.array(sorted(range(len(articles)), key=lambda i: articles[i].id), dtype=np.int64)
+
+
+def _is_identity(order: np.ndarray) -> bool:
+    return bool((order == np.arange(order.size)).all())
 
 
 def _time_order_key(article: Article) -> tuple[int, float, str]:

@@ -123,7 +123,7 @@ def _topical_corpus(topics: int = 40, events: int = 10, size: int = 6, dim: int 
     return records, np.array(vectors, dtype=np.float32)
 
 
-def test_permuted_input_gives_the_same_partition_above_the_background_sample():
+def test_permuted_input_gives_the_same_partition_above_the_background_sample(tmp_path):
     # Above 2,001 articles the background is measured on a sample, and on the candidate path
     # the neighbour search and the linkage's ties follow positions too: the work runs in id
     # order, so the partition depends on the articles only (before, 340 events against 334).
@@ -136,8 +136,16 @@ def test_permuted_input_gives_the_same_partition_above_the_background_sample():
         )
         np.testing.assert_array_equal(again.labels_, first.labels_[order])
         np.testing.assert_array_equal(again.story_labels_, first.story_labels_[order])
-        assert [e.id for e in again.events_] == [e.id for e in first.events_]
+        assert again.events_ == first.events_  # members, representatives, keywords
+        assert again.stories_ == first.stories_
         np.testing.assert_array_equal(again.embeddings_, vectors[order])
+        # The fitted corpus is kept in input order, as a saved model stores it.
+        again.save(tmp_path / str(seed))
+        restored = StoryClusterer.load(tmp_path / str(seed))
+        np.testing.assert_array_equal(
+            restored.predict(records[:60], embeddings=vectors[:60]),
+            first.predict(records[:60], embeddings=vectors[:60]),
+        )
 
 
 def test_unrelated_article_is_a_singleton(fitted):

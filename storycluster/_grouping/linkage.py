@@ -123,7 +123,10 @@ def sparse_average_linkage(
     rx, ry = low[first], high[first]
     px, py = rx.copy(), ry.copy()
     total = scores[valid][first]
-    scored: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = [(rx.copy(), ry.copy(), total.copy())]
+    # The pairs scored, kept only for ``centrality``.
+    scored: list[tuple[np.ndarray, np.ndarray, np.ndarray]] | None = None
+    if centrality is not None:
+        scored = [(rx.copy(), ry.copy(), total.copy())]
     count = np.ones(rx.size, dtype=np.int64)
     exact = np.ones(rx.size, dtype=bool)
     while rx.size:
@@ -223,7 +226,7 @@ def sparse_average_linkage(
             )
         )
     _, labels = np.unique(label, return_inverse=True)
-    if centrality is not None:
+    if centrality is not None and scored is not None:
         centrality[:] = _centrality(labels, scored)
     return labels.astype(np.int64)
 
@@ -272,10 +275,10 @@ def _rectangle_sums(
     y: np.ndarray,
     pair_scores: Callable[[np.ndarray, np.ndarray], np.ndarray],
     chunk: int,
-    scored: list[tuple[np.ndarray, np.ndarray, np.ndarray]],
+    scored: list[tuple[np.ndarray, np.ndarray, np.ndarray]] | None,
 ) -> np.ndarray:
     """Sum of ``pair_scores`` over each rectangle of members ``x[b]`` by members ``y[b]``; the
-    pairs and their scores are appended to ``scored``."""
+    pairs and their scores are appended to ``scored`` unless it is ``None``."""
     # Cut each rectangle into bands of at most ``chunk`` pairs, then score bands in batches.
     band_rows = np.maximum(1, chunk // size[y])
     bands = -(-size[x] // band_rows)
@@ -299,7 +302,8 @@ def _rectangle_sums(
         r = flat[start[x[owner[band]]] + first_row[band] + i]
         c = flat[start[y[owner[band]]] + j]
         values = np.asarray(pair_scores(r, c))
-        scored.append((r.astype(np.int32), c.astype(np.int32), values))
+        if scored is not None:
+            scored.append((r.astype(np.int32), c.astype(np.int32), values))
         sums += np.bincount(owner[band], weights=values.astype(np.float64), minlength=x.size)
         lo = hi
     return sums
