@@ -16,6 +16,7 @@ from scipy.spatial.distance import squareform
 __all__ = [
     "average_linkage_labels",
     "canonical_labels",
+    "distinct",
     "sparse_average_linkage",
 ]
 
@@ -205,7 +206,7 @@ def sparse_average_linkage(
         child[merged, 0] = left
         child[merged, 1] = right
         changed = (rx >= merged[0]) | (ry >= merged[0])
-        fresh = _distinct(rx[changed] * np.int64(cap) + ry[changed])
+        fresh = distinct(rx[changed] * np.int64(cap) + ry[changed])
         ux = np.repeat(child[fresh // cap], 2, axis=1).ravel()
         uy = np.tile(child[fresh % cap], (1, 2)).ravel()
         both = (ux >= 0) & (uy >= 0)
@@ -252,7 +253,7 @@ def _centrality(
     return sums / np.maximum(np.bincount(labels, minlength=n)[labels] - 1, 1)
 
 
-def _distinct(values: np.ndarray) -> np.ndarray:
+def distinct(values: np.ndarray) -> np.ndarray:
     """Sorted distinct values (by sorting: NumPy's hash-based ``unique`` is far slower here)."""
     values = np.sort(values)
     keep = np.ones(values.size, dtype=bool)

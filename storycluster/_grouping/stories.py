@@ -26,7 +26,12 @@ from .._features.features import ArticleFeatures
 from .._scoring.similarity import SimilarityWeights, effective_time_scale
 from ..models import Event, Story
 from .ids import founder, story_id
-from .linkage import average_linkage_labels, canonical_labels, sparse_average_linkage
+from .linkage import (
+    average_linkage_labels,
+    canonical_labels,
+    distinct,
+    sparse_average_linkage,
+)
 from .representatives import _all_keywords
 
 __all__ = [
@@ -200,7 +205,10 @@ def sparse_story_labels(
                 threshold,
             )
     cross = labels[rows] != labels[cols]
+    # Each pair once: the stand-ins of left-out members repeat pairs (a quarter at 100k).
     rows, cols = rows[cross], cols[cross]
+    keys = distinct(np.minimum(rows, cols) * np.int64(n) + np.maximum(rows, cols))
+    rows, cols = keys // n, keys % n
     values = np.asarray(pair_scores(rows, cols), dtype=np.float64) if rows.size else np.zeros(0)
     bonus = max(float(threshold), float(values.max(initial=0.0))) + 1.0
     # Chain each event's members so that every event is connected at the bonus score.
