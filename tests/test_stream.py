@@ -806,6 +806,9 @@ def _replay_order(name: str) -> list[Article]:
     items = read_jsonl(dataset_path(name))
     if name == "googlenews":
         return items[:3000]
+    if name == "crisislex_t26":  # the seeded sample of benchmarks/quality.py
+        index = np.sort(np.random.default_rng(0).choice(len(items), 6000, replace=False))
+        items = [items[i] for i in index]
     dated = sorted(
         (a for a in items if a.published_at is not None), key=lambda a: (a.published_at, a.id)
     )
@@ -830,10 +833,12 @@ def test_replay_matches_batch(name, embedder) -> None:
 
 
 #: Measured (benchmarks/stream_replay.py --stories, B3-F1 stream / batch): ecbplus topics
-#: 0.859 / 0.946, googlenews (first 3,000, gold = its stories) 0.700 / 0.833. Scoring a candidate
-#: story on its nearest events alone gave 0.863 and 0.609: this bound fails on it.
+#: 0.863 / 0.946, googlenews (first 3,000, gold = its stories) 0.800 / 0.833, crisislex_t26
+#: (6,000 sample) 0.922 / 0.935. Before story merges and one-article events waiting in an
+#: undated stream: 0.859, 0.700 and 0.894 (googlenews fails this bound); before whole-story
+#: scoring of candidates: 0.863, 0.609 and 0.853.
 @pytest.mark.slow
-@pytest.mark.parametrize("name", ["ecbplus", "googlenews"])
+@pytest.mark.parametrize("name", ["ecbplus", "googlenews", "crisislex_t26"])
 def test_replayed_stories_stay_near_batch(name, embedder) -> None:
     articles = _replay_order(name)
     batch_model = StoryClusterer(model=embedder).fit(articles)
@@ -845,7 +850,7 @@ def test_replayed_stories_stay_near_batch(name, embedder) -> None:
         s.partial_fit(articles[start : start + 50], embeddings=dense[start : start + 50])
     stream_f1 = evaluate([s.story_of(s.event_of(a.id)) for a in articles], gold).bcubed_f1
     batch_f1 = evaluate(batch_model.story_labels_, gold).bcubed_f1
-    assert stream_f1 >= batch_f1 - 0.15, (stream_f1, batch_f1)
+    assert stream_f1 >= batch_f1 - 0.09, (stream_f1, batch_f1)
 
 
 # -- stories ------------------------------------------------------------------------------------
@@ -908,6 +913,78 @@ def test_event_merge_joins_their_stories(monkeypatch) -> None:
     )
     assert links.merges == [("st_b", "st_a", 9.0)]
     assert links.assigned == {quake: "st_a", "ev_other": "st_a"}
+
+
+def test_one_article_event_waits_while_no_event_can_close() -> None:
+    from storycluster._grouping.ids import story_id_for_event
+    from storycluster.stream import _stories
+
+    def link(s: StreamClusterer, known: dict[str, str], grew: dict[str, int]):
+        # Every story within reach (threshold far below any score): only the rules decide.
+        return _stories.link_stories(
+            s._state,
+            [quake],
+            [],
+            known,
+            s._state.weights_,
+            -1e9,
+            dim=64,
+            reservoir_size=s.reservoir_size,
+            grew=grew,
+        )
+
+    for day in (0.0, None):
+        s = stream()
+        s.partial_fit([article(0, "quake", day), article(0, "storm", day)])
+        quake, storm = s.event_of("quake-0"), s.event_of("storm-0")
+        links = link(s, {storm: "st_b"}, {quake: 1})
+        if day is not None:  # a dated stream places it at once
+            assert links.assigned == {quake: "st_b"}
+            continue
+        # Undated: events never close, so a one-article event founds its own story and waits
+        # for a second article (its first headline alone may reach a story its whole would not).
+        assert links.assigned == {quake: story_id_for_event(quake)} and links.merges == []
+        s.partial_fit([article(1, "quake", None)])
+        assert s.event_of("quake-1") == quake and s._state.events[quake].size == 2
+        own = story_id_for_event(quake)
+        links = link(s, {quake: own, storm: "st_b"}, {quake: 1})
+        assert links.assigned == {quake: "st_b"}
+        assert [(a, b) for a, b, _ in links.merges] == [(own, "st_b")]
+
+
+def test_story_of_a_doubled_event_merges_with_its_mutual_best() -> None:
+    from storycluster.stream import _stories
+
+    s = stream()
+    s.partial_fit([article(0, "quake"), article(0, "storm"), article(0, "vote")])
+    s.partial_fit([article(1, "quake", 0.1)])
+    quake, storm, vote = (s.event_of(f"{t}-0") for t in ("quake", "storm", "vote"))
+    assert s._state.events[quake].size == 2
+    known = {quake: "st_a", vote: "st_a", storm: "st_b"}
+
+    def link(grew: dict[str, int]):
+        return _stories.link_stories(
+            s._state,
+            [quake],
+            [],
+            known,
+            s._state.weights_,
+            -1e9,
+            dim=64,
+            reservoir_size=s.reservoir_size,
+            grew=grew,
+        )
+
+    # Grown from 1 to 2 articles: its story (with another event) meets the other story, each
+    # the other's best, and the two merge (reported; every event moves to the survivor).
+    links = link({quake: 1})
+    assert len(links.merges) == 1
+    absorbed, survivor, _ = links.merges[0]
+    assert {absorbed, survivor} == {"st_a", "st_b"}
+    assert links.assigned[quake] == survivor
+    assert all(links.assigned.get(e, known[e]) == survivor for e in (quake, storm, vote))
+    # Not doubled by the batch (2 -> 2, or 2 -> 3 would be none either): no merge.
+    assert link({}).merges == [] and link({}).assigned == {quake: "st_a"}
 
 
 def test_stories_survive_a_reopen(tmp_path) -> None:

@@ -33,6 +33,7 @@ import numbers
 import os
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, fields, replace
 from datetime import UTC, datetime
@@ -772,6 +773,7 @@ class StreamClusterer(BaseEstimator):
             threshold,
             dim=int(self._dim or 0),
             reservoir_size=int(self.reservoir_size),
+            grew=Counter(events),
         )
         batch = self._state.batch
         self._store.commit(
