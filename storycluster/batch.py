@@ -366,7 +366,8 @@ class StoryClusterer(ClusterMixin, BaseEstimator):
         # another order would otherwise give another partition (googlenews: B-cubed F1 0.720
         # to 0.732 by order).
         order = _id_order(given)
-        items = [given[i] for i in order]
+        in_order = _is_identity(order)
+        items = given if in_order else [given[i] for i in order]
         if self.detect_language:
             items = _with_languages(items)
         prepared = prepare_articles(items, clean=self.clean, max_chars=self.max_chars)
@@ -376,7 +377,7 @@ class StoryClusterer(ClusterMixin, BaseEstimator):
             )
             dense = check_embeddings(vectors, len(items), source="the embedding model")
         else:
-            dense = embeddings if _is_identity(order) else embeddings[order]
+            dense = embeddings if in_order else embeddings[order]
         features, background, corpus, fitted = self._features(
             prepared, dense, reference, reference_embeddings, embedded=embeddings is None
         )
@@ -506,9 +507,9 @@ class StoryClusterer(ClusterMixin, BaseEstimator):
             stories=stories,
             story_labels=self.story_labels_.tolist(),
         )
-        self.embeddings_ = dense[back] if embeddings is None else embeddings
+        self.embeddings_ = embeddings if embeddings is not None else dense[back]
         self.cleaned_texts_ = [prepared[i].text or "" for i in back]
-        if not _is_identity(order):  # the fitted corpus too, as saved models keep it
+        if not in_order:  # the fitted corpus too, as saved models keep it
             features = features.take(back)
             background = Background(mean=background.mean[:, back], sd=background.sd[:, back])
         self._corpus = FittedCorpus(
