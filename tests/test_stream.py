@@ -915,23 +915,29 @@ def test_event_merge_joins_their_stories(monkeypatch) -> None:
     assert links.assigned == {quake: "st_a", "ev_other": "st_a"}
 
 
-def test_one_article_event_waits_while_no_event_can_close() -> None:
-    from storycluster._grouping.ids import story_id_for_event
+def _link_within_reach(s: StreamClusterer, event: str, known: dict[str, str], grew: dict[str, int]):
+    """The stories of a batch of ``event`` with every story within reach (a threshold far
+    below any score): only the placement and merge rules decide."""
     from storycluster.stream import _stories
 
+    return _stories.link_stories(
+        s._state,
+        [event],
+        [],
+        known,
+        s._state.weights_,
+        -1e9,
+        dim=64,
+        reservoir_size=s.reservoir_size,
+        grew=grew,
+    )
+
+
+def test_one_article_event_waits_while_no_event_can_close() -> None:
+    from storycluster._grouping.ids import story_id_for_event
+
     def link(s: StreamClusterer, known: dict[str, str], grew: dict[str, int]):
-        # Every story within reach (threshold far below any score): only the rules decide.
-        return _stories.link_stories(
-            s._state,
-            [quake],
-            [],
-            known,
-            s._state.weights_,
-            -1e9,
-            dim=64,
-            reservoir_size=s.reservoir_size,
-            grew=grew,
-        )
+        return _link_within_reach(s, quake, known, grew)
 
     for day in (0.0, None):
         s = stream()
@@ -953,8 +959,6 @@ def test_one_article_event_waits_while_no_event_can_close() -> None:
 
 
 def test_story_of_a_doubled_event_merges_with_its_mutual_best() -> None:
-    from storycluster.stream import _stories
-
     s = stream()
     s.partial_fit([article(0, "quake"), article(0, "storm"), article(0, "vote")])
     s.partial_fit([article(1, "quake", 0.1)])
@@ -963,17 +967,7 @@ def test_story_of_a_doubled_event_merges_with_its_mutual_best() -> None:
     known = {quake: "st_a", vote: "st_a", storm: "st_b"}
 
     def link(grew: dict[str, int]):
-        return _stories.link_stories(
-            s._state,
-            [quake],
-            [],
-            known,
-            s._state.weights_,
-            -1e9,
-            dim=64,
-            reservoir_size=s.reservoir_size,
-            grew=grew,
-        )
+        return _link_within_reach(s, quake, known, grew)
 
     # Grown from 1 to 2 articles: its story (with another event) meets the other story, each
     # the other's best, and the two merge (reported; every event moves to the survivor).
