@@ -11,15 +11,11 @@ Both return ``(indices, similarities)`` arrays of shape ``(n, k)``; missing slot
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
-
 import numpy as np
 from scipy import sparse
 
 from .._features.features import ArticleFeatures
-from .threads import for_each, worker_count
+from .threads import for_each, one_blas_thread, worker_count
 
 __all__ = ["candidate_pairs", "dense_neighbors", "sparse_neighbors"]
 
@@ -65,33 +61,6 @@ def _top_k_rows(block: np.ndarray, k: int, row_offset: int) -> tuple[np.ndarray,
     return _top_k(block, k)
 
 
-@contextlib.contextmanager
-def _parallel_blocks(
-    n_jobs: int | None = None,
-) -> Iterator[Callable[[Callable[[int], None], int], None]]:
-    """``run(task, n)`` calls ``task(0)`` ... ``task(n - 1)`` on a pool of
-    :func:`~storycluster._scoring.threads.worker_count` ``(n_jobs)`` threads, with BLAS
-    single-threaded inside each call.
-
-    Many mid-sized matrix products run faster side by side than one after another on a
-    multi-threaded BLAS, whose threads wait for each other (badly so on a busy machine). Each
-    task writes its own rows, so the result does not depend on the scheduling.
-    """
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
-        limits: contextlib.AbstractContextManager[object] = contextlib.nullcontext()
-    else:
-        limits = threadpool_limits(limits=1, user_api="blas")
-    with limits, ThreadPoolExecutor(max_workers=worker_count(n_jobs)) as pool:
-
-        def run(task: Callable[[int], None], count: int) -> None:
-            for _ in pool.map(task, range(count)):
-                pass
-
-        yield run
-
-
 def dense_neighbors(
     vectors: np.ndarray,
     k: int,
@@ -118,8 +87,8 @@ def dense_neighbors(
         rows = slice(start, start + step)
         indices[rows], values[rows] = _top_k_rows(vectors[rows] @ vectors.T, k, start)
 
-    with _parallel_blocks(n_jobs) as run:
-        run(search, -(-n // step))
+    with one_blas_thread():
+        for_each(search, range(-(-n // step)), n_jobs)
     return indices, values
 
 
@@ -165,7 +134,7 @@ def _cell_neighbors(
     indices = np.full((n, k), -1, dtype=np.int64)
     values = np.full((n, k), -np.inf, dtype=np.float32)
     budget = max(1, _BLOCK_ENTRIES // worker_count(n_jobs))  # entries of one task's block
-    with _parallel_blocks(n_jobs) as run:
+    with one_blas_thread():
         centroids = _spherical_kmeans(sample, n_cells, iterations, rng)
         cell = np.empty(n, dtype=np.int64)
         step = max(1, budget // n_cells)
@@ -174,7 +143,7 @@ def _cell_neighbors(
             rows = slice(block * step, (block + 1) * step)
             cell[rows] = np.argmax(vectors[rows] @ centroids.T, axis=1)
 
-        run(assign, -(-n // step))
+        for_each(assign, range(-(-n // step)), n_jobs)
         closeness = centroids @ centroids.T
         np.fill_diagonal(closeness, np.inf)  # a cell always probes itself
         near = np.argsort(-closeness, axis=1, kind="stable")[:, : min(probes, n_cells)]
@@ -195,7 +164,7 @@ def _cell_neighbors(
                 block[np.arange(rows.size), np.searchsorted(candidates, rows)] = -np.inf
                 indices[rows], values[rows] = _top_k(block, k, candidates)
 
-        run(search, n_cells)
+        for_each(search, range(n_cells), n_jobs)
     return indices, values
 
 
