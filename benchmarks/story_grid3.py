@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -50,6 +50,30 @@ def fitted(articles: list[sc.Article]) -> tuple[StoryClusterer, Any, Any]:
         StoryClusterer._features = original  # type: ignore[method-assign]
     features, background = seen["features"][:2]
     return model, features, background
+
+
+def event_score_blocks(
+    model: StoryClusterer, features: Any, background: Any, max_rows: int = 800
+) -> Iterator[tuple[int, int, np.ndarray, np.ndarray, np.ndarray]]:
+    """The story scores of the fit's articles, grouped by event, against all of them, a few
+    events at a time: ``(first, last, rows, scores, starts)`` for the events ``first`` to
+    ``last - 1``, whose articles ``rows`` (at most ``max_rows``, unless one event has more)
+    give the float64 ``scores`` rows; columns are the articles grouped by event, event ``e``'s
+    starting at ``starts[e]``."""
+    ev = np.asarray(model.labels_, dtype=np.int64)
+    k = int(ev.max()) + 1
+    order = np.argsort(ev, kind="stable")
+    starts = np.flatnonzero(np.r_[True, ev[order][1:] != ev[order][:-1]])
+    ends = np.r_[starts[1:], ev.size]
+    first = 0
+    while first < k:
+        last = first + 1
+        while last < k and ends[last] - starts[first] <= max_rows:
+            last += 1
+        rows = order[starts[first] : ends[last - 1]]
+        scores = pair_scores(features, background, rows, order, model.story_weights_)
+        yield first, last, rows, scores.astype(np.float64), starts
+        first = last
 
 
 def ratio_linkage(
@@ -176,27 +200,16 @@ def main() -> int:
         default = sc.evaluate(model.story_labels_, gold).bcubed_f1
         print(f"## {name}: n={n} events={k} default {default:.4f}", flush=True)
         # Event-pair sums and maxima of the story scores, and each article's best match per event.
-        order = np.argsort(ev, kind="stable")
-        starts = np.flatnonzero(np.r_[True, ev[order][1:] != ev[order][:-1]])
-        ends = np.r_[starts[1:], n]
         total = np.zeros((k, k))
         peak = np.full((k, k), -np.inf)
         best = np.zeros((n, k), dtype=np.float32)
-        first = 0
-        while first < k:
-            last = first + 1
-            while last < k and ends[last] - starts[first] <= 800:
-                last += 1
-            rows = order[starts[first] : ends[last - 1]]
-            s = pair_scores(features, background, rows, order, model.story_weights_)
-            s = s.astype(np.float64)
+        for first, last, rows, s, starts in event_score_blocks(model, features, background):
             col_sum = np.add.reduceat(s, starts, axis=1)
             col_max = np.maximum.reduceat(s, starts, axis=1)
             best[rows] = col_max
             offsets = starts[first:last] - starts[first]
             total[first:last] = np.add.reduceat(col_sum, offsets, axis=0)
             peak[first:last] = np.maximum.reduceat(col_max, offsets, axis=0)
-            first = last
         sizes = np.bincount(ev, minlength=k).astype(np.float64)
         mean = total / np.outer(sizes, sizes)
         member = sparse.csr_matrix((np.ones(n), (np.arange(n), ev)), shape=(n, k))

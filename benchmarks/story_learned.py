@@ -53,11 +53,10 @@ import numpy as np
 from scipy import sparse
 
 import storycluster as sc
-from storycluster._scoring.similarity import pair_scores
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from story_grid import cut
-from story_grid3 import cosines, fitted, ratio_linkage
+from story_grid3 import cosines, event_score_blocks, fitted, ratio_linkage
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 CUTS = (0.0, 1.0, 2.0, 3.0)
@@ -105,25 +104,16 @@ def signals(name: str, cache: Path) -> dict[str, Any]:
     ev = np.asarray(model.labels_, dtype=np.int64)
     k = int(ev.max()) + 1
     n = ev.size
-    order = np.argsort(ev, kind="stable")
-    starts = np.flatnonzero(np.r_[True, ev[order][1:] != ev[order][:-1]])
-    ends = np.r_[starts[1:], n]
     total = np.zeros((k, k))
     squares = np.zeros((k, k))
     above = np.zeros((len(CUTS), k, k))
     peak = np.full((k, k), -np.inf)
     best = np.zeros((n, k))
-    first = 0
-    while first < k:
-        last = first + 1
-        while last < k and ends[last] - starts[first] <= 800:
-            last += 1
-        rows = order[starts[first] : ends[last - 1]]
-        s = pair_scores(features, background, rows, order, model.story_weights_).astype(np.float64)
+    for first, last, rows, s, starts in event_score_blocks(model, features, background):
         offsets = starts[first:last] - starts[first]
 
-        def block(values: np.ndarray, reduce: Any = np.add) -> np.ndarray:
-            return reduce.reduceat(reduce.reduceat(values, starts, axis=1), offsets, axis=0)
+        def block(values: np.ndarray) -> np.ndarray:
+            return np.add.reduceat(np.add.reduceat(values, starts, axis=1), offsets, axis=0)
 
         total[first:last] = block(s)
         squares[first:last] = block(s * s)
@@ -132,7 +122,6 @@ def signals(name: str, cache: Path) -> dict[str, Any]:
         col_max = np.maximum.reduceat(s, starts, axis=1)
         best[rows] = col_max
         peak[first:last] = np.maximum.reduceat(col_max, offsets, axis=0)
-        first = last
     sizes = np.bincount(ev, minlength=k).astype(np.float64)
     pairs = np.outer(sizes, sizes)
     mean = total / pairs
@@ -218,6 +207,12 @@ def merges_of(d: dict[str, Any], p: np.ndarray, weighting: str, floor: float) ->
     if weighting == "events":
         return ratio_linkage(p, np.ones(sizes.size), product, floor)
     return ratio_linkage(p * np.outer(sizes, sizes), sizes, product, floor)
+
+
+def cut_grid(step: float, kind: str) -> np.ndarray:
+    """Probabilities ``step``, ``2 * step``, ... below 1, as logits when ``kind`` is ``"logit"``."""
+    grid = np.round(np.arange(step, 1.0 - step / 2, step), 2)
+    return np.round(np.log(grid / (1 - grid)), 3) if kind == "logit" else grid
 
 
 def main() -> int:
@@ -313,9 +308,7 @@ def main() -> int:
                 for weighting in ("events", "articles"):
                     tp = score_matrix(fit_on, predict, cols)
                     train_merges = merges_of(fit_on, tp, weighting, -np.inf)
-                    grid = np.round(np.arange(0.05, 0.96, 0.05), 2)
-                    if kind == "logit":
-                        grid = np.round(np.log(grid / (1 - grid)), 3)
+                    grid = cut_grid(0.05, kind)
                     train_f1 = [story_f1(fit_on, cut(tp.shape[0], train_merges, t)) for t in grid]
                     best = float(grid[int(np.argmax(train_f1))])
                     oracle = ""
@@ -324,9 +317,7 @@ def main() -> int:
                         g = targets["googlenews"]
                         gp = score_matrix(g, predict, cols)
                         g_merges = merges_of(g, gp, weighting, -np.inf)
-                        fine = np.round(np.arange(0.02, 0.99, 0.02), 2)
-                        if kind == "logit":
-                            fine = np.round(np.log(fine / (1 - fine)), 3)
+                        fine = cut_grid(0.02, kind)
                         g_f1 = [story_f1(g, cut(gp.shape[0], g_merges, t)) for t in fine]
                         top = int(np.argmax(g_f1))
                         oracle = f"  [gn oracle {g_f1[top]:.4f} at {fine[top]:g}]"
