@@ -263,6 +263,18 @@ class Bundle:
     days: np.ndarray
     weekdays: np.ndarray
 
+    def take(self, index: np.ndarray) -> Bundle:
+        """The rows ``index`` only, in that order."""
+        return Bundle(
+            dense=self.dense[index],
+            lexical=self.lexical[index],
+            entities=self.entities[index],
+            mean=self.mean[:, index],
+            sd=self.sd[:, index],
+            days=self.days[index],
+            weekdays=self.weekdays[index],
+        )
+
 
 def bundle(rows: Sequence[Row], idf_lex: np.ndarray, idf_ent: np.ndarray, dim: int) -> Bundle:
     dense = np.vstack([r.dense for r in rows]) if rows else np.zeros((0, dim), np.float32)

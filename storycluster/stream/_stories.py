@@ -270,17 +270,7 @@ class _LiveMembers:
         spans = [
             np.arange(self.start[p], self.start[p + 1]) for p in (self.position[e] for e in events)
         ]
-        index = np.concatenate(spans) if spans else np.zeros(0, dtype=np.int64)
-        b = self.rows
-        return Bundle(
-            dense=b.dense[index],
-            lexical=b.lexical[index],
-            entities=b.entities[index],
-            mean=b.mean[:, index],
-            sd=b.sd[:, index],
-            days=b.days[index],
-            weekdays=b.weekdays[index],
-        )
+        return self.rows.take(np.concatenate(spans) if spans else np.zeros(0, dtype=np.int64))
 
 
 def _place(
@@ -387,7 +377,7 @@ def _merge_stories(
 
     def scored(name: str) -> tuple[str | None, float]:
         mine = members[name]
-        centroid = np.mean([row.dense for e in mine for row in live.members[e]], axis=0)
+        centroid = dense_centroid([row for e in mine for row in live.members[e]])
         others = [
             e for e in live.order if e in story and story[e] != name and e not in live.waiting
         ]
