@@ -27,6 +27,15 @@ Variants (all with average linkage at the corpus' threshold unless named otherwi
   neighbours (a local-density background, as HDBSCAN's mutual reachability uses).
 * ``hdbscan-eom``, ``hdbscan-leaf``: HDBSCAN (``min_cluster_size=2``) on the default scores
   instead of average linkage; noise points are their own events.
+* ``outlets-apart``: two articles of one outlet (``source``) can never be in one event (a score
+  of -100): the most that outlet evidence could give where, as in allsides2021, every outlet
+  covers an event once (gvc's local stations often cover theirs twice: 18% of its same-event
+  pairs share an outlet).
+* ``dense-residual``: each dense vector less half the mean of its 20 best-scoring partners'
+  (what is particular to the article rather than to its topic), backgrounds measured again.
+* ``size-cap-2``: an event larger than twice the corpus' typical event (the median, over
+  articles, of the size of the event holding each) is cut into the largest subtrees of the
+  average-linkage tree within that size.
 """
 
 from __future__ import annotations
@@ -71,6 +80,8 @@ class Corpus:
     features: ArticleFeatures
     background: Background
     gold: np.ndarray
+    outlets: np.ndarray
+    """Each article's ``source``, ``""`` where unknown."""
 
 
 def _load(name: str, data: Path) -> list[tuple[str, list[sc.Article]]]:
@@ -95,7 +106,8 @@ def _corpus(name: str, articles: list[sc.Article], embedder: object) -> Corpus:
     dense = embedder.encode([embedding_text(a, 400) for a in prepared])  # type: ignore[attr-defined]
     features = build_features(prepared, np.asarray(dense, dtype=np.float32), max_chars=20_000)
     gold = np.array([str(a.metadata["event_id"]) for a in items])
-    return Corpus(name, features, estimate_background(features), gold)
+    outlets = np.array([a.source or "" for a in items], dtype=object)
+    return Corpus(name, features, estimate_background(features), gold, outlets)
 
 
 def _scoring(
@@ -177,6 +189,56 @@ def _hdbscan(method: str) -> Callable[[Corpus, bool], np.ndarray]:
     return run
 
 
+def _outlets_apart(corpus: Corpus, dated: bool) -> np.ndarray:
+    scores, threshold = _scores(corpus, dated)
+    known = corpus.outlets != ""
+    same = (corpus.outlets[:, None] == corpus.outlets[None, :]) & known[:, None] & known[None, :]
+    return average_linkage_labels(scores - 100.0 * same, threshold)
+
+
+def _dense_residual(corpus: Corpus, dated: bool) -> np.ndarray:
+    s = _scores(corpus, dated)[0].astype(np.float64)
+    np.fill_diagonal(s, -np.inf)
+    best = np.argsort(-s, axis=1)[:, : min(20, len(s) - 1)]
+    dense = corpus.features.dense.astype(np.float64)
+    residual = dense - 0.5 * dense[best].mean(axis=1)
+    residual /= np.linalg.norm(residual, axis=1, keepdims=True)
+    features = replace(corpus.features, dense=residual.astype(np.float32))
+    background = estimate_background(features)
+    return _linkage()(Corpus(corpus.name, features, background, corpus.gold, corpus.outlets), dated)
+
+
+def _size_cap(times: float) -> Callable[[Corpus, bool], np.ndarray]:
+    def run(corpus: Corpus, dated: bool) -> np.ndarray:
+        from scipy.cluster.hierarchy import fcluster, linkage
+        from scipy.spatial.distance import squareform
+
+        scores, threshold = _scores(corpus, dated)
+        sim = (scores.astype(np.float64) + scores.T) / 2
+        del scores
+        offset = float(sim.max()) + 1.0
+        distance = offset - sim
+        del sim
+        np.fill_diagonal(distance, 0.0)
+        tree = linkage(squareform(distance, checks=False), method="average")
+        del distance
+        labels = fcluster(tree, t=offset - threshold, criterion="distance")
+        size_of = np.bincount(labels)[labels]
+        # Merges below the bar whose group stays within the cap; every article then belongs to
+        # the highest such merge above it (a subtree of its event).
+        n = len(labels)
+        keep = (tree[:, 2] <= offset - threshold) & (tree[:, 3] <= times * np.median(size_of))
+        top = np.arange(2 * n - 1)
+        for step in np.flatnonzero(keep):
+            for child in tree[step, :2].astype(np.int64):
+                top[child] = n + step
+        for node in range(2 * n - 2, -1, -1):
+            top[node] = top[top[node]]
+        return top[:n]
+
+    return run
+
+
 VARIANTS: dict[str, Callable[[Corpus, bool], np.ndarray]] = {
     "default": _linkage(),
     "no-weekdays": _linkage(weekday_penalty=0.0),
@@ -190,6 +252,9 @@ VARIANTS: dict[str, Callable[[Corpus, bool], np.ndarray]] = {
     "density": _density,
     "hdbscan-eom": _hdbscan("eom"),
     "hdbscan-leaf": _hdbscan("leaf"),
+    "outlets-apart": _outlets_apart,
+    "dense-residual": _dense_residual,
+    "size-cap-2": _size_cap(2.0),
 }
 
 

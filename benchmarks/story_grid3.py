@@ -9,8 +9,9 @@ Fits the default ``StoryClusterer`` once per set, takes the story scores of ever
 event pairs (sums, maxima, each article's best match in each event), then prints the story-level
 B-cubed F1 of each variant over a grid of thresholds, one row per variant. The first row is the
 default (average linkage over the articles, each event kept whole). Exploration only: the chosen
-default lives in :mod:`storycluster._grouping.stories`. Needs the ``(n, k)`` best-match matrix in
-memory (googlenews: 11,109 x 639).
+default lives in :mod:`storycluster._grouping.stories`. The last rows add second-order evidence
+(events alike in which events they resemble, events sharing nearest events, LSA centroids).
+Needs the ``(n, k)`` best-match matrix in memory (googlenews: 11,109 x 639).
 """
 
 from __future__ import annotations
@@ -308,6 +309,32 @@ def main() -> int:
                 story = cut(units.size, merges, t)[inverse][ev]
                 cells.append(f"{t:g}:{sc.evaluate(story, gold).bcubed_f1:.3f}")
             print(f"  {'two stages at ' + str(first_cut):34s} " + " ".join(cells), flush=True)
+        # Second-order evidence: events alike in whom they resemble (their rows of mean scores),
+        # events sharing nearest events, and event centroids in the corpus' own LSA space.
+        off = mean.copy()
+        np.fill_diagonal(off, np.nan)
+        row_z = (off - np.nanmean(off, 1, keepdims=True)) / np.nanstd(off, 1, keepdims=True)
+        profile = corpus_z(cosines(np.nan_to_num(row_z)))
+        nearest = np.argsort(-np.nan_to_num(off, nan=-np.inf), axis=1)[:, :30]
+        shared = np.zeros((k, k))
+        shared[np.repeat(np.arange(k), 30), nearest.ravel()] = 1.0
+        snn = corpus_z(shared @ shared.T / 30)
+        from sklearn.decomposition import TruncatedSVD
+
+        lsa = TruncatedSVD(300, random_state=0).fit_transform(features.lexical)
+        lsa_z = corpus_z(cosines(np.asarray(member.T @ l2(lsa))))
+        for tag, extra in (
+            ("profile z", profile),
+            ("shared nearest 30 z", snn),
+            ("LSA-300 centroid z", lsa_z),
+        ):
+            for beta in (0.1, 0.25):
+                mixed = (mean + beta * extra) * np.outer(sizes, sizes)
+                report(
+                    f"average + {beta:g} x {tag}",
+                    ratio_linkage(mixed, sizes, product, low),
+                    same,
+                )
     return 0
 
 
