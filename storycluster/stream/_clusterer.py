@@ -246,7 +246,12 @@ class StreamClusterer(BaseEstimator):
         Days after its last article during which an event accepts new ones (live events). The
         default, 90 days, lets follow-up reports months later (a trial, an anniversary) join
         their event, as the batch clusterer lets them: replaying gvc, 30 days give 0.968
-        B-cubed F1, 90 days 0.973, batch 0.978; memory for live events grows with it.
+        B-cubed F1, 90 days 0.973, batch 0.978; memory for live events grows with it. A new
+        event's story is found among the live events too, so a story continues across a lull
+        shorter than the window, and a longer one starts a new story (the batch clusterer,
+        seeing the whole corpus, has no such limit: replaying ECB+, whose undated half comes
+        after years of dated articles, its topics give story B-cubed F1 0.863 at 90 days and
+        0.909 with no window, batch 0.946).
     seed, reservoir_size:
         The background reservoir: past articles each new article's background is measured
         against (seeded reservoir sampling). Until it is full (the warm-up, see
