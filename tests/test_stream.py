@@ -981,6 +981,51 @@ def test_story_of_a_doubled_event_merges_with_its_mutual_best() -> None:
     assert link({}).merges == [] and link({}).assigned == {quake: "st_a"}
 
 
+def test_closed_events_the_batch_loaded_are_story_candidates(monkeypatch) -> None:
+    from storycluster.stream import _stories
+    from storycluster.stream._state import LiveEvent, _load_rows
+
+    s = stream(time_penalty=0.0, window=3.0)
+    s.partial_fit([article(0, "quake", 0.0), article(1, "quake", 0.5)])
+    s.partial_fit([article(0, "storm", 40.0)])
+    quake, storm = s.event_of("quake-0"), s.event_of("storm-0")
+    assert not s.is_open(quake)
+    # Dated far past the quake's window: no closed candidate, a new event of its own.
+    s.partial_fit([article(2, "quake", 40.5)])
+    again = s.event_of("quake-2")
+    assert again != quake and s.is_open(again)
+    (record,) = s._store.events_by_id([quake])
+    rows = _load_rows(s._store, set(LiveEvent.from_record(record).rows))
+
+    def link(closed):
+        return _stories.link_stories(
+            s._state,
+            [again],
+            [],
+            {storm: s.story_of(storm)},
+            s._state.weights_,
+            -1e9,  # every story within reach: the evidence picks the best one
+            dim=64,
+            reservoir_size=s.reservoir_size,
+            closed=closed,
+        )
+
+    assert link(None).assigned == {again: s.story_of(storm)}
+    assert link({quake: (s.story_of(quake), rows)}).assigned == {again: s.story_of(quake)}
+
+    # The closed events a batch loads (for an undated article here) reach the placement.
+    seen: dict[str, object] = {}
+    original = StreamClusterer._link_stories
+
+    def spy(self, events, changed, merges, closed):
+        seen.update(closed)
+        return original(self, events, changed, merges, closed)
+
+    monkeypatch.setattr(StreamClusterer, "_link_stories", spy)
+    s.partial_fit([article(3, "quake", None)])
+    assert quake in seen
+
+
 def test_stories_survive_a_reopen(tmp_path) -> None:
     path = tmp_path / "events.db"
     s = stream(store=str(path))

@@ -34,7 +34,7 @@ import os
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, fields, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -59,7 +59,7 @@ from .._scoring.similarity import (
 from ..io import as_articles
 from ..models import Article, Event, normalize_id
 from ._incoming import prepare_incoming, subset
-from ._rows import N_FEATURES, unpack
+from ._rows import N_FEATURES, Row, unpack
 from ._state import (
     Incoming,
     LiveEvent,
@@ -247,11 +247,12 @@ class StreamClusterer(BaseEstimator):
         default, 90 days, lets follow-up reports months later (a trial, an anniversary) join
         their event, as the batch clusterer lets them: replaying gvc, 30 days give 0.968
         B-cubed F1, 90 days 0.973, batch 0.978; memory for live events grows with it. A new
-        event's story is found among the live events too, so a story continues across a lull
-        shorter than the window, and a longer one starts a new story (the batch clusterer,
-        seeing the whole corpus, has no such limit: replaying ECB+, whose undated half comes
-        after years of dated articles, its topics give story B-cubed F1 0.863 at 90 days and
-        0.909 with no window, batch 0.946).
+        event's story is found among the live events too (and, for an undated or late article,
+        among the closed events its words find in the store), so a story continues across a
+        lull shorter than the window, and after a longer one a dated event starts a new story.
+        The batch clusterer, seeing the whole corpus, has no such limit: replaying ECB+, whose
+        undated half comes after years of dated articles, its topics give story B-cubed F1
+        0.882 at 90 days, 0.909 at 365, batch 0.946.
     seed, reservoir_size:
         The background reservoir: past articles each new article's background is measured
         against (seeded reservoir sampling). Until it is full (the warm-up, see
@@ -703,7 +704,9 @@ class StreamClusterer(BaseEstimator):
             self._store.commit(commit)
             apply()
             self._dim = dim
-            links = self._link_stories(outcome.events, outcome.changed, outcome.merges)
+            links = self._link_stories(
+                outcome.events, outcome.changed, outcome.merges, outcome.closed
+            )
             update = StreamUpdate(
                 assignments=tuple(
                     Assignment(
@@ -745,9 +748,11 @@ class StreamClusterer(BaseEstimator):
         events: Sequence[str],
         changed: Sequence[str],
         merges: Sequence[tuple[str, str, float]],
+        closed: Mapping[str, Sequence[Row]],
     ) -> StoryLinks:
         """Place the batch's events in stories (see :mod:`storycluster.stream._stories`) and
-        write them, after the batch's own transaction."""
+        write them, after the batch's own transaction. ``closed``: the closed events the batch
+        loaded as candidates, with their scoring rows (their stories are candidates too)."""
         from .._grouping.stories import (
             DEFAULT_SHORT_STORY_THRESHOLD,
             DEFAULT_STORY_THRESHOLD,
@@ -769,6 +774,15 @@ class StreamClusterer(BaseEstimator):
         )
         # A live event left without a story (a crash between the two commits) is placed now.
         touched = sorted({*touched, *(e for e in self._state.events if e not in known)})
+        # Closed candidates the batch left closed and whole, in the story they hold now.
+        absorbed = {a for a, _, _ in merges}
+        settled = [e for e in closed if e not in self._state.events and e not in absorbed]
+        in_store = self._store.stories_of(settled)
+        closed_stories = {
+            e: (self._store.resolve_story(in_store[e]), list(closed[e]))
+            for e in sorted(in_store)
+            if e not in touched and closed[e]
+        }
         links = link_stories(
             self._state,
             touched,
@@ -779,6 +793,7 @@ class StreamClusterer(BaseEstimator):
             dim=int(self._dim or 0),
             reservoir_size=int(self.reservoir_size),
             grew=Counter(events),
+            closed=closed_stories,
         )
         batch = self._state.batch
         self._store.commit(

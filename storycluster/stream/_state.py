@@ -248,6 +248,9 @@ class Outcome:
     changed: list[str]
     opened: int
     joined: int
+    closed: dict[str, list[Row]] = field(default_factory=dict)
+    """Closed events loaded from the store as candidates of the batch's articles (undated or
+    older than the newest closed event), with their scoring rows: story candidates too."""
 
 
 # -- scoring over rows -------------------------------------------------------------------------
@@ -858,6 +861,7 @@ def plan_batch(
         changed=list(changed),
         opened=opened,
         joined=joined,
+        closed={e: [rows[a] for a in ev.rows] for e, ev in closed.items()},
     )
     return commit, apply, outcome
 

@@ -12,6 +12,11 @@ score (the event evidence with the story time term) and bar. After a batch's eve
   of the event and the story's live members), and the event joins the best story when that mean
   reaches the story threshold, else it founds a story of its own, named after its founding event
   (:func:`storycluster._grouping.ids.story_id_for_event`: the same name a batch run gives it);
+* the closed events that the batch loaded from the store as candidates of its undated or late
+  articles (:mod:`storycluster.stream._state`) are candidates here too, so a story whose
+  events have all closed is found by such an article as its events are (replaying ECB+, whose
+  undated half comes after years of dated articles: story B-cubed F1 0.863 to 0.882, batch
+  0.946);
 * while the stream has no clock (its events never close), an event of one article founds a story
   of its own and is no candidate for others: it is placed when it grows (above). Placed on its
   first headline, an event that later grows is held in a story its whole would not reach, and a
@@ -36,6 +41,7 @@ import numpy as np
 from .._grouping.ids import story_id_for_event
 from .._grouping.stories import story_threshold_for
 from .._scoring.similarity import SimilarityWeights
+from ._rows import Row
 from ._state import (
     Bundle,
     LiveState,
@@ -113,13 +119,16 @@ def link_stories(
     dim: int,
     reservoir_size: int,
     grew: Mapping[str, int] | None = None,
+    closed: Mapping[str, tuple[str, Sequence[Row]]] | None = None,
 ) -> StoryLinks:
     """Stories for the batch's ``events`` (after its event ``merges``), given ``known``: the
-    story of every live event that has one, and ``grew``: the articles each event received in
-    the batch (its stories may merge when that doubled it). Reads ``state`` (after the batch is
-    applied)."""
+    story of every live event that has one, ``grew``: the articles each event received in
+    the batch (its stories may merge when that doubled it), and ``closed``: closed events the
+    batch loaded as candidates, each with its story and scoring rows (candidates for the
+    batch's events, never placed themselves). Reads ``state`` (after the batch is applied)."""
     out = StoryLinks()
     story = dict(known)
+    closed = closed or {}
     for absorbed, survivor, score in merges:
         lost, kept = story.get(absorbed), story.get(survivor)
         if lost is not None and kept is None:
@@ -132,6 +141,8 @@ def link_stories(
             out.merges.append((lost, kept, float(score)))
         story.pop(absorbed, None)
         out.assigned.pop(absorbed, None)
+    for event_id, (name, _) in closed.items():
+        story.setdefault(event_id, name)
     # A story of one event that grew in this batch is placed again: the event may now reach a
     # story it could not reach when it first appeared (then its story is absorbed into that one).
     sizes: dict[str, int] = {}
@@ -180,6 +191,7 @@ def link_stories(
             threshold,
             dim=dim,
             reservoir_size=reservoir_size,
+            closed={e: rows for e, (_, rows) in closed.items()},
         )
     for event_id in events:
         # An event already closed again (nothing to score it with) founds its own story.
@@ -201,11 +213,12 @@ def _place_and_merge(
     *,
     dim: int,
     reservoir_size: int,
+    closed: Mapping[str, Sequence[Row]],
 ) -> None:
     """Place the events of ``todo`` in order, then merge the stories of the ``doubled``
     events where they reach another (see the module docstring). Updates ``story``, ``sizes``
     and ``out``."""
-    live = _LiveMembers(state, waiting, *live_idf(state, reservoir_size), dim)
+    live = _LiveMembers(state, waiting, *live_idf(state, reservoir_size), dim, closed)
     for event_id in todo:
         own = story.pop(event_id, None)
         if own is not None:
@@ -236,7 +249,8 @@ def _place_and_merge(
 class _LiveMembers:
     """The live events' members still in memory, their dense centroids and their scoring
     rows, taken once per batch: placing an event compares it with every live event, and the
-    events' members do not change while a batch's events are placed."""
+    events' members do not change while a batch's events are placed. The ``closed`` events
+    the batch loaded come after them, as candidates."""
 
     def __init__(
         self,
@@ -245,11 +259,16 @@ class _LiveMembers:
         idf_lex: np.ndarray,
         idf_ent: np.ndarray,
         dim: int,
+        closed: Mapping[str, Sequence[Row]] | None = None,
     ) -> None:
-        #: Live events with a member in memory, in the state's order, and those members.
+        #: Live events with a member in memory, in the state's order, and those members;
+        #: then the closed candidates and theirs.
         self.members = {
             e: present for e in state.events if (present := members_in_memory(state, e))
         }
+        for event_id, rows in (closed or {}).items():
+            if rows and event_id not in self.members:
+                self.members[event_id] = list(rows)
         #: Events waiting for a second article: no candidate for other events or stories.
         self.waiting = waiting
         self.order = list(self.members)
