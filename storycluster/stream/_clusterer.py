@@ -775,13 +775,10 @@ class StreamClusterer(BaseEstimator):
         # A live event left without a story (a crash between the two commits) is placed now.
         touched = sorted({*touched, *(e for e in self._state.events if e not in known)})
         # Closed candidates the batch left closed and whole, in the story they hold now.
-        absorbed = {a for a, _, _ in merges}
-        settled = [e for e in closed if e not in self._state.events and e not in absorbed]
-        in_store = self._store.stories_of(settled)
+        left_out = {*touched, *self._state.events, *(a for a, _, _ in merges)}
+        in_store = self._store.stories_of([e for e in closed if e not in left_out and closed[e]])
         closed_stories = {
-            e: (self._store.resolve_story(in_store[e]), list(closed[e]))
-            for e in sorted(in_store)
-            if e not in touched and closed[e]
+            e: (self._store.resolve_story(in_store[e]), list(closed[e])) for e in sorted(in_store)
         }
         links = link_stories(
             self._state,

@@ -141,7 +141,11 @@ def link_stories(
             out.merges.append((lost, kept, float(score)))
         story.pop(absorbed, None)
         out.assigned.pop(absorbed, None)
+    # Closed candidates, in their stories as this batch's event merges left them.
+    renamed = {lost: kept for lost, kept, _ in out.merges}
     for event_id, (name, _) in closed.items():
+        while name in renamed:
+            name = renamed[name]
         story.setdefault(event_id, name)
     # A story of one event that grew in this batch is placed again: the event may now reach a
     # story it could not reach when it first appeared (then its story is absorbed into that one).
