@@ -52,7 +52,7 @@ import numpy as np
 import storycluster as sc
 from storycluster._features.features import ArticleFeatures, build_features
 from storycluster._features.vectors import make_embedder
-from storycluster._grouping.linkage import average_linkage_labels
+from storycluster._grouping.linkage import average_linkage_labels, average_linkage_tree
 from storycluster._scoring.similarity import (
     DEFAULT_SHORT_DENSE_WEIGHT,
     DEFAULT_SHORT_LEXICAL_WEIGHT,
@@ -210,18 +210,11 @@ def _dense_residual(corpus: Corpus, dated: bool) -> np.ndarray:
 
 def _size_cap(times: float) -> Callable[[Corpus, bool], np.ndarray]:
     def run(corpus: Corpus, dated: bool) -> np.ndarray:
-        from scipy.cluster.hierarchy import fcluster, linkage
-        from scipy.spatial.distance import squareform
+        from scipy.cluster.hierarchy import fcluster
 
         scores, threshold = _scores(corpus, dated)
-        sim = (scores.astype(np.float64) + scores.T) / 2
+        tree, offset = average_linkage_tree(scores)
         del scores
-        offset = float(sim.max()) + 1.0
-        distance = offset - sim
-        del sim
-        np.fill_diagonal(distance, 0.0)
-        tree = linkage(squareform(distance, checks=False), method="average")
-        del distance
         labels = fcluster(tree, t=offset - threshold, criterion="distance")
         size_of = np.bincount(labels)[labels]
         # Merges below the bar whose group stays within the cap; every article then belongs to

@@ -15,6 +15,7 @@ from scipy.spatial.distance import squareform
 
 __all__ = [
     "average_linkage_labels",
+    "average_linkage_tree",
     "canonical_labels",
     "distinct",
     "sparse_average_linkage",
@@ -32,16 +33,24 @@ def average_linkage_labels(similarity: np.ndarray, threshold: float) -> np.ndarr
         raise ValueError(f"similarity must be square, got shape {similarity.shape}")
     if n < 2:
         return np.zeros(n, dtype=np.int64)
+    tree, offset = average_linkage_tree(similarity)
+    labels = fcluster(tree, t=offset - threshold, criterion="distance")
+    return labels.astype(np.int64) - 1
+
+
+def average_linkage_tree(similarity: np.ndarray) -> tuple[np.ndarray, float]:
+    """The average-linkage tree of a square similarity matrix (made symmetric), in SciPy's
+    linkage format over the distances ``offset - similarity``, and that ``offset``: a merge
+    at height ``h`` joins groups whose mean similarity is ``offset - h``."""
     sim = np.asarray(similarity, dtype=np.float64)
     sim = (sim + sim.T) / 2
     # Average linkage commutes with an affine map of the distances, so any offset that makes
     # them non-negative gives the same tree; the threshold moves with it.
     offset = float(sim.max()) + 1.0
     distance = offset - sim
+    del sim
     np.fill_diagonal(distance, 0.0)
-    tree = linkage(squareform(distance, checks=False), method="average")
-    labels = fcluster(tree, t=offset - threshold, criterion="distance")
-    return labels.astype(np.int64) - 1
+    return linkage(squareform(distance, checks=False), method="average"), offset
 
 
 def canonical_labels(labels: np.ndarray, ids: Sequence[str]) -> np.ndarray:

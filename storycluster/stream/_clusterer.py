@@ -777,9 +777,9 @@ class StreamClusterer(BaseEstimator):
         # Closed candidates the batch left closed and whole, in the story they hold now.
         left_out = {*touched, *self._state.events, *(a for a, _, _ in merges)}
         in_store = self._store.stories_of([e for e in closed if e not in left_out and closed[e]])
-        closed_stories = {
-            e: (self._store.resolve_story(in_store[e]), list(closed[e])) for e in sorted(in_store)
-        }
+        # One lookup per story (the events a batch loads share a few).
+        now = {name: self._store.resolve_story(name) for name in set(in_store.values())}
+        closed_stories = {e: (now[in_store[e]], list(closed[e])) for e in sorted(in_store)}
         links = link_stories(
             self._state,
             touched,
