@@ -1,7 +1,8 @@
 """Scoring variants on the labelled sets, each with its dates and with dates removed (fast).
 
     HF_HUB_OFFLINE=1 STORYCLUSTER_CACHE=... .venv/bin/python benchmarks/accuracy_dates.py \\
-        [--sets gvc,ecbplus,allsides2021,sample,ecb6] [--variants default,time-0.1,...]
+        [--sets gvc,ecbplus,allsides2021,sample,ecb6] [--variants default,time-0.1,...] \\
+        [--model NAME_OR_DIR]
 
 The harness behind issue 17 (one default that holds with and without dates). Each set's
 features and background are built once, as ``StoryClusterer.fit`` builds them (cleaning,
@@ -11,7 +12,8 @@ and groups them, so a table of many variants takes seconds per set. B-cubed F1 i
 
 Sets: the names of ``../shared/data`` folders, ``sample`` (the shipped 95-article demo) and
 ``ecb6`` (four random six-topic subsets of ECB+, seeds 0-3: small corpora of a few topics).
-Nothing here is trained: no set is seen in training.
+``--model`` embeds with another sentence-transformers model (a name or a local directory)
+instead of all-MiniLM-L6-v2. Nothing here is trained: no set is seen in training.
 
 Variants (all with average linkage at the corpus' threshold unless named otherwise):
 
@@ -256,9 +258,12 @@ def main() -> int:
     parser.add_argument("--sets", default="gvc,ecbplus,allsides2021,sample,ecb6")
     parser.add_argument("--variants", default=",".join(VARIANTS))
     parser.add_argument("--data", default=str(DATA), help="folder holding <set>/articles.jsonl")
+    parser.add_argument(
+        "--model", default=sc.DEFAULT_MODEL, help="sentence-transformers model name or directory"
+    )
     args = parser.parse_args()
     variants = args.variants.split(",")
-    embedder = make_embedder(sc.DEFAULT_MODEL, batch_size=32, show_progress_bar=False, cache=True)
+    embedder = make_embedder(args.model, batch_size=32, show_progress_bar=False, cache=True)
     corpora: list[Corpus] = []
     for name in args.sets.split(","):
         if name not in ("sample", "ecb6") and not (Path(args.data) / name).is_dir():
