@@ -25,8 +25,8 @@ import numpy as np
 from scipy import sparse
 
 import storycluster as sc
-from storycluster._scoring.similarity import pair_scores
-from storycluster.batch import StoryClusterer
+from storycluster._scoring.similarity import Background, pair_scores
+from storycluster.batch import StoryClusterer, _id_order
 
 sys.path.insert(0, "benchmarks")
 from story_grid import cut, load
@@ -35,7 +35,7 @@ Merges = list[tuple[int, int, float]]
 
 
 def fitted(articles: list[sc.Article]) -> tuple[StoryClusterer, Any, Any]:
-    """The default fit, with the features and background it scored with."""
+    """The default fit, with the features and background it scored with, in input order."""
     seen: dict[str, Any] = {}
     original = StoryClusterer._features
 
@@ -50,6 +50,10 @@ def fitted(articles: list[sc.Article]) -> tuple[StoryClusterer, Any, Any]:
     finally:
         StoryClusterer._features = original  # type: ignore[method-assign]
     features, background = seen["features"][:2]
+    # The fit works in id order; give the features back in input order, as its labels are.
+    back = np.argsort(_id_order(articles))
+    features = features.take(back)
+    background = Background(mean=background.mean[:, back], sd=background.sd[:, back])
     return model, features, background
 
 

@@ -28,12 +28,14 @@ from ._grouping.representatives import build_events
 from ._grouping.stories import (
     DEFAULT_SHORT_STORY_THRESHOLD,
     DEFAULT_STORY_MEMBERS,
+    DEFAULT_STORY_SHARE,
     DEFAULT_STORY_THRESHOLD,
     DEFAULT_STORY_TIME_PENALTY,
     DEFAULT_STORY_TIME_SCALE_DAYS,
     article_story_labels,
     build_stories,
     dense_story_labels,
+    merge_by_neighbourhood,
     retime_scores,
     sparse_story_labels,
     story_threshold_for,
@@ -424,7 +426,19 @@ class StoryClusterer(ClusterMixin, BaseEstimator):
                     sweights,
                     weekdays=(named[:, None], named[None, :]),
                 )
-                return dense_story_labels(story, events, story_threshold)
+                grouped = dense_story_labels(story, events, story_threshold)
+                rows, cols = np.nonzero(story > story_threshold)
+                upper = rows < cols
+                rows, cols = rows[upper], cols[upper]
+                return merge_by_neighbourhood(
+                    grouped,
+                    events,
+                    rows,
+                    cols,
+                    story[rows, cols],
+                    story_threshold,
+                    share=DEFAULT_STORY_SHARE,
+                )
         else:
 
             def scorer(w: SimilarityWeights) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
@@ -439,18 +453,19 @@ class StoryClusterer(ClusterMixin, BaseEstimator):
             aligned_scores = scorer(weights)
 
             rows, cols = candidate_pairs(features, self.n_neighbors, n_jobs=self.n_jobs)
+            candidate_scores = aligned_scores(rows, cols)
             raw_labels = sparse_average_linkage(
                 len(items),
                 rows,
                 cols,
-                aligned_scores(rows, cols),
+                candidate_scores,
                 threshold,
                 aligned_scores,
                 centrality=centrality,
             )
 
             def group_stories(events: np.ndarray) -> np.ndarray:
-                return sparse_story_labels(
+                grouped = sparse_story_labels(
                     events,
                     rows,
                     cols,
@@ -458,6 +473,18 @@ class StoryClusterer(ClusterMixin, BaseEstimator):
                     story_threshold,
                     centrality=centrality,
                     max_members=DEFAULT_STORY_MEMBERS,
+                )
+                days, named = features.days, features.weekday_masks
+                story = retime_scores(
+                    candidate_scores,
+                    days[rows],
+                    days[cols],
+                    weights,
+                    sweights,
+                    weekdays=(named[rows], named[cols]),
+                )
+                return merge_by_neighbourhood(
+                    grouped, events, rows, cols, story, story_threshold, share=DEFAULT_STORY_SHARE
                 )
 
         labels = canonical_labels(raw_labels, [a.id for a in items])

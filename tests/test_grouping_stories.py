@@ -11,8 +11,10 @@ import storycluster as sc
 from storycluster import Story, StoryClusterer
 from storycluster._grouping.ids import story_id
 from storycluster._grouping.stories import (
+    DEFAULT_STORY_SHARE,
     build_stories,
     dense_story_labels,
+    merge_by_neighbourhood,
     retime_scores,
     sparse_story_labels,
 )
@@ -120,6 +122,106 @@ def test_story_member_cap_must_be_positive():
             events, np.array([0]), np.array([2]), lambda r, c: np.zeros(r.size), 0.0,
             centrality=np.zeros(3), max_members=0,
         )  # fmt: skip
+
+
+def _reference_merges(story, events, rows, cols, scores, threshold, share):
+    """merge_by_neighbourhood written out with sets and dicts, one round at a time."""
+    groups = {s: {s} for s in set(story.tolist())}
+    ties: dict[tuple[int, int], float] = {}
+    for r, c, v in zip(rows.tolist(), cols.tolist(), scores.tolist(), strict=True):
+        if v > threshold:
+            a, b = int(story[events[r]]), int(story[events[c]])
+            ties[a, b] = ties.get((a, b), 0.0) + v - threshold
+            ties[b, a] = ties.get((b, a), 0.0) + v - threshold
+    while True:
+        strength = {g: sum(ties.get((a, b), 0.0) for a in m for b in range(story.max() + 1))
+                    for g, m in groups.items()}  # fmt: skip
+        between = {}
+        for g, m in groups.items():
+            for h, other in groups.items():
+                if g != h:
+                    between[g, h] = sum(ties.get((a, b), 0.0) for a in m for b in other)
+        best = {}
+        for g in groups:
+            options = [(between[g, h] / max(min(strength[g], strength[h]), 1e-12), -h)
+                       for h in groups if h != g and between[g, h] > 0]  # fmt: skip
+            if options:
+                ratio, minus_h = max(options)
+                best[g] = (-minus_h, ratio)
+        pairs = [(g, h) for g, (h, ratio) in best.items()
+                 if g < h and ratio >= share and best.get(h, (None,))[0] == g]  # fmt: skip
+        if not pairs:
+            break
+        for g, h in pairs:
+            groups[g] |= groups.pop(h)
+    label = {}
+    for g, m in groups.items():
+        for a in m:
+            label[a] = g
+    return np.array([label[int(s)] for s in story])
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_merge_by_neighbourhood_matches_a_plain_reading(seed):
+    rng = np.random.default_rng(seed)
+    n = 30
+    events = np.unique(rng.integers(0, 14, size=n), return_inverse=True)[1]
+    story = np.unique(rng.integers(0, 8, size=events.max() + 1), return_inverse=True)[1]
+    rows, cols = np.triu_indices(n, 1)
+    keep = rng.random(rows.size) < 0.3
+    rows, cols = rows[keep], cols[keep]
+    scores = rng.normal(size=rows.size).astype(np.float32) * 2
+    for threshold, share in ((0.5, 0.3), (1.0, 0.2), (0.0, 0.5)):
+        got = merge_by_neighbourhood(story, events, rows, cols, scores, threshold, share=share)
+        want = _reference_merges(story, events, rows, cols, scores, threshold, share)
+        assert _same_partition(got, want)
+        # Stories only merge: events of one story before are in one story after.
+        for label in np.unique(story):
+            assert np.unique(got[story == label]).size == 1
+
+
+def test_merge_by_neighbourhood_joins_a_story_whose_ties_lead_into_another():
+    # Events 0-2: story 0, a large story; event 3: story 1, two articles whose only strong
+    # partners are in story 0; event 4: story 2, tied to nothing above the threshold.
+    events = np.array([0, 0, 1, 1, 2, 2, 3, 3, 4, 4])
+    story = np.array([0, 0, 0, 1, 2])
+    rows = np.array([0, 2, 4, 1, 6, 7, 6, 8, 0])
+    cols = np.array([1, 3, 5, 2, 7, 0, 3, 9, 8])
+    scores = np.array([5.0, 5.0, 5.0, 3.0, 2.0, 2.5, 2.5, 4.0, 0.5])
+    merged = merge_by_neighbourhood(story, events, rows, cols, scores, 1.0, share=0.3)
+    assert merged[0] == merged[3] != merged[4]
+    assert merged[0] == merged[1] == merged[2]
+    # A share above what the ties reach leaves the stories as they were.
+    kept = merge_by_neighbourhood(story, events, rows, cols, scores, 1.0, share=0.99)
+    assert _same_partition(kept, story)
+    # Ties at or below the threshold do not count.
+    assert _same_partition(
+        merge_by_neighbourhood(story, events, rows, cols, scores, 6.0, share=0.3), story
+    )
+
+
+def test_merge_by_neighbourhood_does_not_depend_on_pair_order():
+    rng = np.random.default_rng(5)
+    n = 40
+    events = np.unique(rng.integers(0, 20, size=n), return_inverse=True)[1]
+    story = np.unique(rng.integers(0, 9, size=events.max() + 1), return_inverse=True)[1]
+    rows, cols = np.triu_indices(n, 1)
+    scores = rng.normal(size=rows.size) * 2
+    first = merge_by_neighbourhood(story, events, rows, cols, scores, 1.0)
+    order = rng.permutation(rows.size)
+    second = merge_by_neighbourhood(story, events, cols[order], rows[order], scores[order], 1.0)
+    assert first.tolist() == second.tolist()
+    assert 0 < DEFAULT_STORY_SHARE < 1
+
+
+def test_merge_by_neighbourhood_with_one_story_or_no_ties_changes_nothing():
+    events = np.array([0, 0, 1])
+    one = np.array([0, 0])
+    tie = (np.array([0]), np.array([2]), np.array([9.0]))
+    assert merge_by_neighbourhood(one, events, *tie, 1.0).tolist() == [0, 0]
+    two = np.array([0, 1])
+    empty = np.zeros(0, dtype=np.int64)
+    assert merge_by_neighbourhood(two, events, empty, empty, np.zeros(0), 1.0).tolist() == [0, 1]
 
 
 def test_single_event_is_one_story():
