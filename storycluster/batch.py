@@ -157,9 +157,10 @@ class StoryClusterer(ClusterMixin, BaseEstimator):
         Mean story score, in background standard deviations, at or above which groups of
         events are one story, for articles and for tweets or headlines (blended in between as
         the event threshold is). Stories group events by average linkage over their articles,
-        each event kept whole, on the event evidence with the story time term below. Lower
-        gives fewer, larger stories; ``story_threshold=float("inf")`` makes every event a
-        story of its own.
+        each event kept whole, on the event evidence with the story time term below; then a
+        story whose ties (pairs above the threshold) lead largely into another joins it
+        (:func:`storycluster._grouping.stories.merge_by_neighbourhood`). Lower gives fewer,
+        larger stories; ``story_threshold=float("inf")`` makes every event a story of its own.
     story_time_penalty, story_time_scale_days:
         The time evidence between events of one story, as ``time_penalty`` and
         ``time_scale_days`` are for events: a story's events are normally weeks apart.

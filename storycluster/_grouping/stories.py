@@ -293,31 +293,32 @@ def merge_by_neighbourhood(
     graph = sparse.csr_matrix(graph + graph.T)
     story = np.arange(size)
     while graph.nnz:
-        size = graph.shape[0]
+        stories = graph.shape[0]
         graph.sort_indices()
         strength = own_ties + np.asarray(graph.sum(axis=1)).ravel()
         # Each story's best partner: the largest share in its row, ties to the lower column
         # (the first in the row: its columns are sorted). By row reductions, not a sort: the
         # rounds are many on a large corpus (63 at 100k articles).
         counts = np.diff(graph.indptr)
-        row_of = np.repeat(np.arange(size), counts)
-        cols = graph.indices.astype(np.int64)
-        ratio = graph.data / np.maximum(np.minimum(strength[row_of], strength[cols]), 1e-12)
+        row_of = np.repeat(np.arange(stories), counts)
+        partner = graph.indices.astype(np.int64)
+        ratio = graph.data / np.maximum(np.minimum(strength[row_of], strength[partner]), 1e-12)
         filled = np.flatnonzero(counts)
-        reach = np.zeros(size)
+        reach = np.zeros(stories)
         reach[filled] = np.maximum.reduceat(ratio, graph.indptr[filled])
         position = np.where(ratio == reach[row_of], np.arange(ratio.size), ratio.size)
-        first = np.minimum.reduceat(position, graph.indptr[filled])
-        best = np.full(size, -1, dtype=np.int64)
-        best[filled] = cols[first]
-        own = np.arange(size)
+        best = np.full(stories, -1, dtype=np.int64)
+        best[filled] = partner[np.minimum.reduceat(position, graph.indptr[filled])]
+        own = np.arange(stories)
         mutual = (best > own) & (reach >= share) & (best[np.maximum(best, 0)] == own)
         if not mutual.any():
             break
         into = own.copy()
         into[best[mutual]] = own[mutual]
         _, into = np.unique(into, return_inverse=True)
-        merge = sparse.csr_matrix((np.ones(size), (own, into)), shape=(size, int(into.max()) + 1))
+        merge = sparse.csr_matrix(
+            (np.ones(stories), (own, into)), shape=(stories, int(into.max()) + 1)
+        )
         graph = sparse.csr_matrix(merge.T @ graph @ merge)
         # The ties between two stories that merged are now inside one.
         merged = graph.diagonal()
