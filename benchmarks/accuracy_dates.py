@@ -35,6 +35,8 @@ Variants (all with average linkage at the corpus' threshold unless named otherwi
   pairs share an outlet).
 * ``dense-residual``: each dense vector less half the mean of its 20 best-scoring partners'
   (what is particular to the article rather than to its topic), backgrounds measured again.
+* ``dense-0.5``, ``dense-0.75``: the dense evidence weighted 0.5 (words and names 0.25 each) or
+  0.75 (0.125 each) instead of 0.25 (words 0.5, names 0.25), for corpora of articles.
 * ``size-cap-2``: an event larger than twice the corpus' typical event (the median, over
   articles, of the size of the event holding each) is cut into the largest subtrees of the
   average-linkage tree within that size.
@@ -250,6 +252,8 @@ VARIANTS: dict[str, Callable[[Corpus, bool], np.ndarray]] = {
     "outlets-apart": _outlets_apart,
     "dense-residual": _dense_residual,
     "size-cap-2": _size_cap(2.0),
+    "dense-0.5": _linkage(dense=0.5, lexical=0.25, entity=0.25),
+    "dense-0.75": _linkage(dense=0.75, lexical=0.125, entity=0.125),
 }
 
 
